@@ -1,0 +1,280 @@
+//===- GemmaOps.cpp - Verifiers of the gemma dialect ------------------------===//
+//
+// Each verifier checks that the shapes of an op's operands agree with each other and with its
+// attributes, so a module that verifies can be executed without further shape checks. Weight
+// shapes are [out, in] as in the checkpoint. Token counts (dimension 0 of activations) may be
+// dynamic; where two are static they must agree.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/gemma/GemmaOps.h"
+
+#include <mlir/IR/Builders.h>
+#include <mlir/IR/ImplicitLocOpBuilder.h>
+#include <mlir/IR/OpImplementation.h>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+using namespace mlir;
+
+namespace gemc::gemma {
+namespace {
+
+ArrayRef<int64_t> shapeOf(Value value) {
+  return cast<ShapedType>(value.getType()).getShape();
+}
+
+std::string formatDims(ArrayRef<int64_t> dims) {
+  std::vector<std::string> parts;
+  for (int64_t dim : dims)
+    parts.push_back(ShapedType::isDynamic(dim) ? "?" : std::to_string(dim));
+  return fmt::format("[{}]", fmt::join(parts, ", "));
+}
+
+/// Checks that `value` has exactly the shape `expected`; `?` in `expected` matches anything.
+LogicalResult expectShape(Operation *op, StringRef what, Value value,
+                          ArrayRef<int64_t> expected) {
+  ArrayRef<int64_t> shape = shapeOf(value);
+  bool matches = shape.size() == expected.size();
+  for (size_t i = 0; matches && i < shape.size(); ++i)
+    matches = ShapedType::isDynamic(expected[i]) || ShapedType::isDynamic(shape[i]) ||
+              shape[i] == expected[i];
+  if (matches)
+    return success();
+  return op->emitOpError() << what << " has shape " << formatDims(shape) << ", expected "
+                           << formatDims(expected);
+}
+
+LogicalResult expectRank(Operation *op, StringRef what, Value value, int64_t rank) {
+  if (int64_t(shapeOf(value).size()) == rank)
+    return success();
+  return op->emitOpError() << what << " must have rank " << rank << ", found "
+                           << formatDims(shapeOf(value));
+}
+
+LogicalResult expectPositive(Operation *op, StringRef what, double value) {
+  if (value > 0)
+    return success();
+  return op->emitOpError() << what << " must be positive, found " << value;
+}
+
+constexpr int64_t kAny = ShapedType::kDynamic;
+
+} // namespace
+
+LogicalResult WeightOp::verify() {
+  if (getName().empty())
+    return emitOpError("needs a non-empty checkpoint tensor name");
+  return success();
+}
+
+LogicalResult EmbedOp::verify() {
+  if (failed(expectRank(*this, "table", getTable(), 2)))
+    return failure();
+  int64_t tokens = shapeOf(getIds())[0];
+  if (failed(expectShape(*this, "result", getResult(), {tokens, shapeOf(getTable())[1]})))
+    return failure();
+  return expectPositive(*this, "scale", getScale().convertToDouble());
+}
+
+LogicalResult RMSNormOp::verify() {
+  if (getResult().getType() != getInput().getType())
+    return emitOpError("result type must equal the input type");
+  if (shapeOf(getInput()).empty())
+    return emitOpError("input must have rank >= 1");
+  if (getWeight() &&
+      failed(expectShape(*this, "weight", getWeight(), {shapeOf(getInput()).back()})))
+    return failure();
+  return expectPositive(*this, "eps", getEps().convertToDouble());
+}
+
+LogicalResult PleInputsOp::verify() {
+  if (failed(expectRank(*this, "embeddings", getEmbeddings(), 2)) ||
+      failed(expectRank(*this, "result", getResult(), 3)))
+    return failure();
+  int64_t tokens = shapeOf(getIds())[0], hidden = shapeOf(getEmbeddings())[1];
+  ArrayRef<int64_t> result = shapeOf(getResult());
+  int64_t layers = result[1], width = result[2];
+  if (ShapedType::isDynamic(layers) || ShapedType::isDynamic(width))
+    return emitOpError("result dimensions 1 (layers) and 2 (width) must be static");
+  if (failed(expectShape(*this, "embeddings", getEmbeddings(), {tokens, hidden})) ||
+      failed(expectShape(*this, "ple_table", getPleTable(), {kAny, layers * width})) ||
+      failed(expectShape(*this, "model_projection", getModelProjection(),
+                         {layers * width, hidden})) ||
+      failed(expectShape(*this, "projection_norm", getProjectionNorm(), {width})) ||
+      failed(expectShape(*this, "result", getResult(), {tokens, layers, width})))
+    return failure();
+  if (failed(expectPositive(*this, "token_scale", getTokenScale().convertToDouble())))
+    return failure();
+  return expectPositive(*this, "eps", getEps().convertToDouble());
+}
+
+LogicalResult PleInjectOp::verify() {
+  if (getResult().getType() != getHidden().getType())
+    return emitOpError("result type must equal the hidden type");
+  if (failed(expectRank(*this, "hidden", getHidden(), 2)) ||
+      failed(expectRank(*this, "ple_inputs", getPleInputs(), 3)))
+    return failure();
+  int64_t tokens = shapeOf(getHidden())[0], hidden = shapeOf(getHidden())[1];
+  int64_t layers = shapeOf(getPleInputs())[1], width = shapeOf(getPleInputs())[2];
+  if (failed(expectShape(*this, "ple_inputs", getPleInputs(), {tokens, layers, width})) ||
+      failed(expectShape(*this, "input_gate", getInputGate(), {width, hidden})) ||
+      failed(expectShape(*this, "projection", getProjection(), {hidden, width})))
+    return failure();
+  if (getLayer() < 0 || getLayer() >= layers)
+    return emitOpError() << "layer " << getLayer() << " is outside the " << layers
+                         << " layers of ple_inputs";
+  return success();
+}
+
+namespace {
+
+/// The attention op of layer `layer` in the same block, or null.
+AttentionOp findAttentionOfLayer(AttentionOp op, int64_t layer) {
+  for (Operation &other : *op->getBlock())
+    if (auto attention = dyn_cast<AttentionOp>(other);
+        attention && attention != op && attention.getLayer() == layer)
+      return attention;
+  return nullptr;
+}
+
+/// A KV-shared layer reads the cache its source wrote: the source must come earlier, own its
+/// K/V, and have the same cache layout and mask.
+LogicalResult verifyKvSource(AttentionOp op, int64_t sourceLayer) {
+  if (op.getKProj() || op.getKNorm() || op.getVProj() || op.getVFromK())
+    return op.emitOpError("with kv_source_layer must have no k, v projections and no v_from_k");
+  if (sourceLayer >= op.getLayer())
+    return op.emitOpError() << "kv_source_layer " << sourceLayer
+                            << " must be an earlier layer than " << op.getLayer();
+  AttentionOp source = findAttentionOfLayer(op, sourceLayer);
+  if (!source || !source->isBeforeInBlock(op))
+    return op.emitOpError() << "kv_source_layer " << sourceLayer
+                            << " has no attention op before this one in the block";
+  if (source.getKvSourceLayer())
+    return op.emitOpError() << "kv_source_layer " << sourceLayer
+                            << " is itself KV-shared; name the layer that owns the cache";
+  if (source.getNumKvHeads() != op.getNumKvHeads() || source.getHeadDim() != op.getHeadDim() ||
+      source.getSlidingWindow() != op.getSlidingWindow())
+    return op.emitOpError() << "kv_source_layer " << sourceLayer
+                            << " differs in num_kv_heads, head_dim or sliding_window";
+  return success();
+}
+
+LogicalResult verifyOwnKv(AttentionOp op, int64_t hidden, int64_t kvWidth) {
+  if (!op.getKProj() || !op.getKNorm())
+    return op.emitOpError("needs k_proj and k_norm unless kv_source_layer is set");
+  if (bool(op.getVProj()) == op.getVFromK())
+    return op.emitOpError("needs exactly one of a v_proj operand and the v_from_k attribute");
+  if (failed(expectShape(op, "k_proj", op.getKProj(), {kvWidth, hidden})) ||
+      failed(expectShape(op, "k_norm", op.getKNorm(), {op.getHeadDim()})))
+    return failure();
+  if (op.getVProj())
+    return expectShape(op, "v_proj", op.getVProj(), {kvWidth, hidden});
+  return success();
+}
+
+LogicalResult verifyRope(AttentionOp op) {
+  if (failed(expectPositive(op, "rope_theta", op.getRopeTheta().convertToDouble())))
+    return failure();
+  std::optional<APFloat> factor = op.getPartialRotaryFactorAttr()
+                                      ? std::optional(op.getPartialRotaryFactorAttr().getValue())
+                                      : std::nullopt;
+  if (op.getRope() == RopeKind::Default)
+    return factor ? op.emitOpError("partial_rotary_factor applies to proportional RoPE only")
+                  : success();
+  if (!factor || !(factor->convertToDouble() > 0 && factor->convertToDouble() <= 1))
+    return op.emitOpError("proportional RoPE needs partial_rotary_factor in (0, 1]");
+  return success();
+}
+
+} // namespace
+
+LogicalResult AttentionOp::verify() {
+  if (getResult().getType() != getInput().getType())
+    return emitOpError("result type must equal the input type");
+  if (failed(expectRank(*this, "input", getInput(), 2)))
+    return failure();
+  int64_t hidden = shapeOf(getInput())[1], heads = getNumHeads(), kvHeads = getNumKvHeads(),
+          headDim = getHeadDim();
+  if (getLayer() < 0)
+    return emitOpError("layer must not be negative");
+  if (heads <= 0 || kvHeads <= 0 || heads % kvHeads)
+    return emitOpError() << "num_kv_heads (" << kvHeads << ") must be positive and divide "
+                         << "num_heads (" << heads << ")";
+  if (headDim <= 0 || headDim % 2)
+    return emitOpError() << "head_dim must be positive and even, found " << headDim;
+  if (getSlidingWindow() && *getSlidingWindow() < 1)
+    return emitOpError() << "sliding_window must be at least 1, found " << *getSlidingWindow();
+  if (failed(expectPositive(*this, "eps", getEps().convertToDouble())) ||
+      failed(verifyRope(*this)))
+    return failure();
+  if (failed(expectShape(*this, "q_proj", getQProj(), {heads * headDim, hidden})) ||
+      failed(expectShape(*this, "q_norm", getQNorm(), {headDim})) ||
+      failed(expectShape(*this, "o_proj", getOProj(), {hidden, heads * headDim})))
+    return failure();
+  if (AttentionOp twin = findAttentionOfLayer(*this, getLayer());
+      twin && twin->isBeforeInBlock(*this))
+    return emitOpError() << "layer " << getLayer() << " already has an attention op";
+  if (std::optional<int64_t> source = getKvSourceLayer())
+    return verifyKvSource(*this, *source);
+  return verifyOwnKv(*this, hidden, kvHeads * headDim);
+}
+
+LogicalResult MlpOp::verify() {
+  if (getResult().getType() != getInput().getType())
+    return emitOpError("result type must equal the input type");
+  if (failed(expectRank(*this, "input", getInput(), 2)) ||
+      failed(expectRank(*this, "gate", getGate(), 2)))
+    return failure();
+  int64_t hidden = shapeOf(getInput())[1], width = shapeOf(getGate())[0];
+  if (failed(expectShape(*this, "gate", getGate(), {width, hidden})) ||
+      failed(expectShape(*this, "up", getUp(), {width, hidden})))
+    return failure();
+  return expectShape(*this, "down", getDown(), {hidden, width});
+}
+
+LogicalResult MoeOp::verify() {
+  if (getResult().getType() != getRouterInput().getType() ||
+      getExpertInput().getType() != getRouterInput().getType())
+    return emitOpError("router_input, expert_input and result must have one type");
+  if (failed(expectRank(*this, "router_input", getRouterInput(), 2)) ||
+      failed(expectRank(*this, "down", getDown(), 3)))
+    return failure();
+  int64_t hidden = shapeOf(getRouterInput())[1], experts = shapeOf(getDown())[0],
+          width = shapeOf(getDown())[2];
+  if (failed(expectShape(*this, "router_proj", getRouterProj(), {experts, hidden})) ||
+      failed(expectShape(*this, "router_scale", getRouterScale(), {hidden})) ||
+      failed(expectShape(*this, "per_expert_scale", getPerExpertScale(), {experts})) ||
+      failed(expectShape(*this, "gate_up", getGateUp(), {experts, 2 * width, hidden})) ||
+      failed(expectShape(*this, "down", getDown(), {experts, hidden, width})))
+    return failure();
+  if (getTopK() < 1 || getTopK() > experts)
+    return emitOpError() << "top_k (" << getTopK() << ") must be between 1 and the " << experts
+                         << " experts";
+  return expectPositive(*this, "eps", getEps().convertToDouble());
+}
+
+LogicalResult LayerScalarOp::verify() {
+  if (getResult().getType() != getInput().getType())
+    return emitOpError("result type must equal the input type");
+  return expectShape(*this, "scalar", getScalar(), {1});
+}
+
+LogicalResult LmHeadOp::verify() {
+  if (failed(expectRank(*this, "input", getInput(), 2)) ||
+      failed(expectRank(*this, "table", getTable(), 2)))
+    return failure();
+  int64_t tokens = shapeOf(getInput())[0];
+  if (failed(expectShape(*this, "table", getTable(), {kAny, shapeOf(getInput())[1]})) ||
+      failed(expectShape(*this, "result", getResult(), {tokens, shapeOf(getTable())[0]})))
+    return failure();
+  if (getSoftcap())
+    return expectPositive(*this, "softcap", getSoftcap()->convertToDouble());
+  return success();
+}
+
+} // namespace gemc::gemma
+
+#define GET_OP_CLASSES
+#include "dialects/gemma/GemmaOps.cpp.inc"

@@ -1,0 +1,192 @@
+//===- GemmaOps.td - Ops of the gemma dialect ---------------*- tablegen -*-===//
+//
+// Semantics are those of gemma4-architecture.md; each op's description gives its formula. The
+// reference interpreter (Interpreter.cpp) executes exactly these formulas.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef GEMMA_OPS
+#define GEMMA_OPS
+
+include "dialects/gemma/GemmaDialect.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/OpBase.td"
+
+class Gemma_Op<string mnemonic, list<Trait> traits = []> : Op<Gemma_Dialect, mnemonic, traits> {
+  let hasVerifier = 1;
+}
+
+// Integer attributes read as int64_t (upstream I64Attr reads as uint64_t).
+def Gemma_I64Attr : TypedSignlessIntegerAttrBase<I64, "int64_t", "64-bit integer attribute"> {
+  let convertFromStorage = "$_self.getValue().getSExtValue()";
+}
+
+// Weights: static tensors of the checkpoint's float types.
+def Gemma_WeightTensor : StaticShapeTensorOf<[BF16, F16, F32]>;
+// Activations: f32 tensors; dimension 0 counts the tokens of the call.
+def Gemma_Activation : RankedTensorOf<[F32]>;
+
+def Gemma_WeightOp : Gemma_Op<"weight", [Pure]> {
+  let summary = "a checkpoint tensor, referenced by name";
+  let description = [{
+    `%w = gemma.weight "model.language_model.norm.weight" : tensor<64xbf16>` stands for the
+    checkpoint tensor of that name with that shape and element type. Its data stays in the
+    checkpoint; later passes stream it into the artifact.
+  }];
+  let arguments = (ins StrAttr:$name);
+  let results = (outs Gemma_WeightTensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+}
+
+def Gemma_EmbedOp : Gemma_Op<"embed", [Pure]> {
+  let summary = "scaled token embedding";
+  let description = [{
+    `result[t] = table[ids[t]] * scale`. Gemma 4 scales by sqrt(hidden_size); the attribute
+    states the exact f32 value used (Transformers rounds it to the weight dtype).
+  }];
+  let arguments = (ins 1DTensorOf<[I32]>:$ids, Gemma_WeightTensor:$table, F32Attr:$scale);
+  let results = (outs Gemma_Activation:$result);
+  let assemblyFormat = "$ids `,` $table attr-dict `:` functional-type(operands, results)";
+}
+
+def Gemma_RMSNormOp : Gemma_Op<"rms_norm", [Pure]> {
+  let summary = "RMSNorm over the last dimension, with or without a weight";
+  let description = [{
+    `y = x * (mean(x^2) + eps)^-0.5`, then `y * weight` when a weight is given. The weight is
+    used as stored: Gemma 4 has no `1 + w` offset.
+  }];
+  let arguments = (ins Gemma_Activation:$input, Optional<Gemma_WeightTensor>:$weight,
+                       F64Attr:$eps);
+  let results = (outs Gemma_Activation:$result);
+  let assemblyFormat = [{
+    $input (`,` $weight^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Gemma_PleInputsOp : Gemma_Op<"ple_inputs", [Pure]> {
+  let summary = "per-layer embedding inputs, computed once per token before layer 0";
+  let description = [{
+    With L layers of width P (`result : tensor<T x L x P x f32>`):
+    ```
+    tok[t] = ple_table[ids[t]] * token_scale                       (reshaped to [L, P])
+    ctx[t] = rms_norm(model_projection(embeddings[t]) * D^-0.5, projection_norm)  (per row)
+    result[t] = (ctx[t] + tok[t]) * 2^-0.5
+    ```
+    `embeddings` is the scaled main embedding of width D; `token_scale` is sqrt(P).
+  }];
+  let arguments = (ins 1DTensorOf<[I32]>:$ids, Gemma_Activation:$embeddings,
+                       Gemma_WeightTensor:$ple_table, Gemma_WeightTensor:$model_projection,
+                       Gemma_WeightTensor:$projection_norm, F32Attr:$token_scale, F64Attr:$eps);
+  let results = (outs Gemma_Activation:$result);
+  let assemblyFormat = [{
+    $ids `,` $embeddings `,` $ple_table `,` $model_projection `,` $projection_norm attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+def Gemma_PleInjectOp : Gemma_Op<"ple_inject", [Pure]> {
+  let summary = "a layer's per-layer-embedding branch";
+  let description = [{
+    `result = projection(gelu_tanh(input_gate(hidden)) * ple_inputs[:, layer, :])`. The caller
+    normalizes it (post_per_layer_input_norm) and adds it to the residual stream.
+  }];
+  let arguments = (ins Gemma_Activation:$hidden, Gemma_Activation:$ple_inputs,
+                       Gemma_WeightTensor:$input_gate, Gemma_WeightTensor:$projection,
+                       Gemma_I64Attr:$layer);
+  let results = (outs Gemma_Activation:$result);
+  let assemblyFormat = [{
+    $hidden `,` $ple_inputs `,` $input_gate `,` $projection attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+def Gemma_AttentionOp : Gemma_Op<"attention", [AttrSizedOperandSegments]> {
+  let summary = "one layer's self-attention with its KV cache";
+  let description = [{
+    Computes attention for the tokens at positions `start_pos ..` and appends their K/V to the
+    cache of `layer` (the op's one side effect):
+    ```
+    q = rope(rms_norm(q_proj(x) as [H, hd], q_norm))
+    k = rope(rms_norm(k_proj(x) as [Hkv, hd], k_norm))
+    v = rms_norm(v_proj(x) as [Hkv, hd])        // v_from_k: v = rms_norm(raw k_proj(x))
+    o[h] = softmax_j(q[h] . k[h / (H / Hkv)][j]) v[...][j]   // scale 1.0
+    result = o_proj(concat_h o[h])
+    ```
+    Key j is visible from query i iff j <= i, and i - j < sliding_window when the layer is a
+    sliding one. RoPE rotates channel pairs (c, c + hd/2) with inv_freq[c] = theta^(-2c/hd);
+    `proportional` rotates only the first int(partial_rotary_factor * hd / 2) pairs. A layer with
+    `kv_source_layer` has no K/V projections: it reads the cache of that earlier layer.
+  }];
+  let arguments = (ins Gemma_Activation:$input, Index:$start_pos,
+                       Gemma_WeightTensor:$q_proj, Gemma_WeightTensor:$q_norm,
+                       Optional<Gemma_WeightTensor>:$k_proj,
+                       Optional<Gemma_WeightTensor>:$k_norm,
+                       Optional<Gemma_WeightTensor>:$v_proj, Gemma_WeightTensor:$o_proj,
+                       Gemma_I64Attr:$layer, Gemma_I64Attr:$num_heads, Gemma_I64Attr:$num_kv_heads,
+                       Gemma_I64Attr:$head_dim, OptionalAttr<Gemma_I64Attr>:$sliding_window,
+                       Gemma_RopeKindAttr:$rope, F64Attr:$rope_theta,
+                       OptionalAttr<F64Attr>:$partial_rotary_factor,
+                       OptionalAttr<Gemma_I64Attr>:$kv_source_layer, UnitAttr:$v_from_k,
+                       F64Attr:$eps);
+  let results = (outs Gemma_Activation:$result);
+  let assemblyFormat = [{
+    $input `at` $start_pos `q` `(` $q_proj `,` $q_norm `)`
+    (`k` `(` $k_proj^ `,` $k_norm `)`)? (`v` `(` $v_proj^ `)`)? `o` `(` $o_proj `)`
+    attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Gemma_MlpOp : Gemma_Op<"mlp", [Pure]> {
+  let summary = "gated GELU-tanh MLP";
+  let description = [{ `result = down(gelu_tanh(gate(x)) * up(x))`. }];
+  let arguments = (ins Gemma_Activation:$input, Gemma_WeightTensor:$gate,
+                       Gemma_WeightTensor:$up, Gemma_WeightTensor:$down);
+  let results = (outs Gemma_Activation:$result);
+  let assemblyFormat = [{
+    $input `,` $gate `,` $up `,` $down attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Gemma_MoeOp : Gemma_Op<"moe", [Pure]> {
+  let summary = "routed experts: router, top-k, experts, per-expert scale";
+  let description = [{
+    ```
+    z = rms_norm(router_input) * router_scale * D^-0.5       // no weight in the norm
+    p = softmax(router_proj(z)); (w, idx) = top_k(p); w = w / sum(w) * per_expert_scale[idx]
+    result = sum_k w_k * down[idx_k](gelu_tanh(gate_up[idx_k][:I] x) * gate_up[idx_k][I:] x)
+    ```
+    with `x = expert_input`. `router_input` is the residual stream after attention;
+    `expert_input` is its pre_feedforward_layernorm_2. Ties in top-k go to the lower index.
+  }];
+  let arguments = (ins Gemma_Activation:$router_input, Gemma_Activation:$expert_input,
+                       Gemma_WeightTensor:$router_proj, Gemma_WeightTensor:$router_scale,
+                       Gemma_WeightTensor:$per_expert_scale, Gemma_WeightTensor:$gate_up,
+                       Gemma_WeightTensor:$down, Gemma_I64Attr:$top_k, F64Attr:$eps);
+  let results = (outs Gemma_Activation:$result);
+  let assemblyFormat = [{
+    $router_input `,` $expert_input `router` `(` $router_proj `,` $router_scale `,`
+    $per_expert_scale `)` `experts` `(` $gate_up `,` $down `)` attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+def Gemma_LayerScalarOp : Gemma_Op<"layer_scalar", [Pure]> {
+  let summary = "scales the whole residual stream by the layer's scalar";
+  let arguments = (ins Gemma_Activation:$input, Gemma_WeightTensor:$scalar);
+  let results = (outs Gemma_Activation:$result);
+  let assemblyFormat = "$input `,` $scalar attr-dict `:` functional-type(operands, results)";
+}
+
+def Gemma_LmHeadOp : Gemma_Op<"lm_head", [Pure]> {
+  let summary = "output projection with optional final logit softcap";
+  let description = [{
+    `logits = x @ table^T`, then `softcap * tanh(logits / softcap)` when `softcap` is set.
+    Gemma 4 ties `table` to the token embedding and applies no sqrt(D) scale here.
+  }];
+  let arguments = (ins Gemma_Activation:$input, Gemma_WeightTensor:$table,
+                       OptionalAttr<F64Attr>:$softcap);
+  let results = (outs Gemma_Activation:$result);
+  let assemblyFormat = "$input `,` $table attr-dict `:` functional-type(operands, results)";
+}
+
+#endif // GEMMA_OPS

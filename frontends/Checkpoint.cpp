@@ -1,0 +1,170 @@
+//===- Checkpoint.cpp - A Hugging Face Gemma 4 checkpoint directory -------===//
+
+#include "frontends/Checkpoint.h"
+
+#include "frontends/Error.h"
+
+#include <llvm/ADT/StringSet.h>
+#include <llvm/Support/FileSystem.h>
+#include <llvm/Support/JSON.h>
+#include <llvm/Support/Path.h>
+#include <llvm/Support/Regex.h>
+
+#include <algorithm>
+#include <map>
+
+namespace gemc {
+namespace {
+
+constexpr size_t kMaxListedProblems = 10;
+
+std::string join(const std::string &dir, llvm::StringRef name) {
+  llvm::SmallString<256> path(dir);
+  llvm::sys::path::append(path, name);
+  return std::string(path);
+}
+
+/// The shard files named by an index's weight_map, in order of first mention.
+llvm::Expected<std::vector<std::string>> readShardNames(const std::string &indexPath) {
+  auto buffer = llvm::MemoryBuffer::getFile(indexPath, /*IsText=*/true);
+  if (!buffer)
+    return makeError("{}: cannot open: {}", indexPath, buffer.getError().message());
+  llvm::Expected<llvm::json::Value> json = llvm::json::parse((*buffer)->getBuffer());
+  if (!json)
+    return makeError("{}: not valid JSON: {}", indexPath, llvm::toString(json.takeError()));
+  const llvm::json::Object *map =
+      json->getAsObject() ? json->getAsObject()->getObject("weight_map") : nullptr;
+  if (!map)
+    return makeError("{}: field 'weight_map' is missing or not an object", indexPath);
+  std::vector<std::string> shards;
+  for (const auto &[tensor, file] : *map) {
+    std::optional<llvm::StringRef> name = file.getAsString();
+    if (!name || name->empty() || name->contains('/') || name->contains('\\') || *name == ".." ||
+        *name == ".")
+      return makeError("{}: field 'weight_map.{}' must be a plain file name in the checkpoint "
+                       "directory",
+                       indexPath, tensor.str());
+    if (std::find(shards.begin(), shards.end(), *name) == shards.end())
+      shards.push_back(name->str());
+  }
+  std::sort(shards.begin(), shards.end());
+  return shards;
+}
+
+} // namespace
+
+llvm::Expected<Checkpoint> Checkpoint::open(const std::string &dir) {
+  if (!llvm::sys::fs::is_directory(dir))
+    return makeError("{}: not a checkpoint directory", dir);
+  Checkpoint ckpt;
+  ckpt.dir_ = dir;
+  llvm::Expected<TextConfig> config = TextConfig::load(join(dir, "config.json"));
+  if (!config)
+    return config.takeError();
+  ckpt.config_ = std::move(*config);
+  if (llvm::Error error = ckpt.loadWeightFiles())
+    return std::move(error);
+  bool multimodal = llvm::any_of(ckpt.tensors_, [](const auto &entry) {
+    return entry.getKey().starts_with("model.language_model.");
+  });
+  ckpt.weights_ =
+      planModelWeights(ckpt.config_, multimodal ? "model.language_model." : "model.");
+  if (llvm::Error error = ckpt.checkAgainstConfig())
+    return std::move(error);
+  return ckpt;
+}
+
+llvm::Error Checkpoint::loadWeightFiles() {
+  std::string indexPath = join(dir_, "model.safetensors.index.json");
+  if (!llvm::sys::fs::exists(indexPath)) {
+    std::string single = join(dir_, "model.safetensors");
+    if (!llvm::sys::fs::exists(single))
+      return makeError("{}: no model.safetensors or model.safetensors.index.json", dir_);
+    return addFile(single, single);
+  }
+  llvm::Expected<std::vector<std::string>> shards = readShardNames(indexPath);
+  if (!shards)
+    return shards.takeError();
+  for (const std::string &shard : *shards)
+    if (llvm::Error error = addFile(join(dir_, shard), indexPath))
+      return error;
+  return llvm::Error::success();
+}
+
+llvm::Error Checkpoint::addFile(const std::string &path, const std::string &source) {
+  if (!llvm::sys::fs::exists(path))
+    return makeError("{}: names the shard '{}', which does not exist", source, path);
+  llvm::Expected<std::unique_ptr<SafeTensorsFile>> file = SafeTensorsFile::open(path);
+  if (!file)
+    return file.takeError();
+  for (const TensorInfo &tensor : (*file)->tensors()) {
+    auto [it, inserted] = tensors_.try_emplace(tensor.name, &tensor);
+    if (!inserted)
+      return makeError("{}: tensor '{}' is also in {}", path, tensor.name, *it->second->file);
+  }
+  files_.push_back(std::move(*file));
+  return llvm::Error::success();
+}
+
+const TensorInfo *Checkpoint::find(llvm::StringRef name) const {
+  auto it = tensors_.find(name);
+  return it == tensors_.end() ? nullptr : it->second;
+}
+
+llvm::Error Checkpoint::checkAgainstConfig() {
+  std::vector<std::string> problems;
+  llvm::StringSet<> used;
+  weights_.forEach([&](const TensorSpec &spec) {
+    used.insert(spec.name);
+    const TensorInfo *tensor = find(spec.name);
+    if (!tensor)
+      problems.push_back(fmt::format("missing tensor '{}' (expected shape {})", spec.name,
+                                     formatShape(spec.shape)));
+    else if (!isWeightDType(tensor->dtype))
+      problems.push_back(fmt::format("{}: tensor '{}' has dtype {}; gemc reads BF16, F16 or F32",
+                                     *tensor->file, spec.name, dtypeName(tensor->dtype)));
+    else if (tensor->shape != spec.shape)
+      problems.push_back(fmt::format("{}: tensor '{}' has shape {} but config.json implies {}",
+                                     *tensor->file, spec.name, tensor->shapeString(),
+                                     formatShape(spec.shape)));
+  });
+  for (const auto &entry : tensors_)
+    if (!used.contains(entry.getKey()))
+      unused_.push_back(entry.getKey().str());
+  std::sort(unused_.begin(), unused_.end());
+  if (problems.empty())
+    return llvm::Error::success();
+  std::string message = fmt::format("{}: the weights do not match config.json ({} problem{}):",
+                                    dir_, problems.size(), problems.size() == 1 ? "" : "s");
+  for (size_t i = 0; i < problems.size() && i < kMaxListedProblems; ++i)
+    message += "\n  " + problems[i];
+  if (problems.size() > kMaxListedProblems)
+    message += fmt::format("\n  ... and {} more", problems.size() - kMaxListedProblems);
+  return makeError("{}", message);
+}
+
+std::string Checkpoint::unusedSummary() const {
+  if (unused_.empty())
+    return "";
+  // Group text tensors by name with the layer index starred, and towers by their first two
+  // name components ("model.vision_tower").
+  std::map<std::string, size_t> groups;
+  static const llvm::Regex layerIndex("\\.layers\\.[0-9]+\\.");
+  for (const std::string &name : unused_) {
+    llvm::StringRef ref(name);
+    if (ref.starts_with(weights_.prefix)) {
+      groups[layerIndex.sub(".layers.*.", name)]++;
+      continue;
+    }
+    auto [first, rest] = ref.split('.');
+    groups[(first + "." + rest.split('.').first).str()]++;
+  }
+  std::string text = fmt::format("note: {} tensor{} in {} not used by the text model:",
+                                 unused_.size(), unused_.size() == 1 ? "" : "s", dir_);
+  for (const auto &[group, count] : groups)
+    text += fmt::format(" {} ({}),", group, count);
+  text.pop_back();
+  return text;
+}
+
+} // namespace gemc

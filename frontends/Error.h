@@ -1,0 +1,21 @@
+//===- Error.h - Error helpers for the frontends -----------------------===//
+//
+// Every frontend failure is an llvm::Error whose message is meant for a person: it names the
+// file and the field or tensor, and what was expected and found (design.md invariant 6).
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <fmt/format.h>
+#include <llvm/Support/Error.h>
+
+namespace gemc {
+
+/// Makes an llvm::Error from a fmt format string.
+template <typename... Args>
+llvm::Error makeError(fmt::format_string<Args...> format, Args &&...args) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 fmt::format(format, std::forward<Args>(args)...));
+}
+
+} // namespace gemc

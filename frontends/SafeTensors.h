@@ -1,0 +1,62 @@
+//===- SafeTensors.h - Memory-mapped safetensors files ------------------===//
+//
+// A safetensors file is an 8-byte little-endian header length N, N bytes of JSON describing each
+// tensor (dtype, shape, [begin, end) byte offsets into the data section), then the data section.
+// SafeTensorsFile maps the file and validates the whole header before anything is read: sizes,
+// dtypes, offsets inside the data section, byte counts that match the shapes, no overlaps. Tensor
+// data is never copied: TensorInfo points into the mapping.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "frontends/DType.h"
+
+#include <llvm/ADT/StringMap.h>
+#include <llvm/Support/Error.h>
+#include <llvm/Support/MemoryBuffer.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gemc {
+
+struct TensorInfo {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+  const uint8_t *data = nullptr; // into the file's mapping
+  uint64_t numBytes = 0;
+  const std::string *file = nullptr; // the path of the file holding it, for messages
+
+  int64_t numElements() const;
+  /// The shape as "[2, 3]".
+  std::string shapeString() const;
+};
+
+/// Prints a shape as "[2, 3]".
+std::string formatShape(const std::vector<int64_t> &shape);
+
+class SafeTensorsFile {
+public:
+  /// Maps and validates the file at `path`.
+  static llvm::Expected<std::unique_ptr<SafeTensorsFile>> open(const std::string &path);
+  /// Validates an in-memory file; `path` only names it in messages.
+  static llvm::Expected<std::unique_ptr<SafeTensorsFile>>
+  parse(std::unique_ptr<llvm::MemoryBuffer> buffer, const std::string &path);
+
+  const std::string &path() const { return path_; }
+  const std::vector<TensorInfo> &tensors() const { return tensors_; }
+  const TensorInfo *find(llvm::StringRef name) const;
+
+private:
+  SafeTensorsFile() = default;
+  llvm::Error parseHeader();
+
+  std::string path_;
+  std::unique_ptr<llvm::MemoryBuffer> buffer_;
+  std::vector<TensorInfo> tensors_;
+  llvm::StringMap<size_t> index_;
+};
+
+} // namespace gemc
