@@ -1,0 +1,32 @@
+# lit configuration for gemc. Tests are .mlir and .test files under test/ (not test/unit or
+# test/data). Substitutions:
+#   gemc, gemc-opt      the tools under test
+#   %data               test/data (refdata cases and fixtures)
+#   %python             the Python running lit
+#   %ckpt_tool          test/scripts/ckpt_tool.py: copies checkpoints and breaks them on purpose
+#   %compare_logits     test/scripts/compare_logits.py: a logits dump against a reference case
+import os
+import lit.formats
+
+config.name = "gemc"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.join(config.gemc_src_root, "test")
+config.test_exec_root = os.path.join(config.gemc_obj_root, "test")
+config.excludes = ["unit", "data", "scripts", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py.in"]
+
+# FileCheck, not and count live in LLVM's tool directory, which is not on PATH on Debian.
+config.environment["PATH"] = os.pathsep.join(
+    [config.gemc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
+for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
+    if var in os.environ:
+        config.environment[var] = os.environ[var]
+
+python = lit_config.params.get("python", None) or __import__("sys").executable
+data = os.path.join(config.gemc_src_root, "test", "data")
+config.substitutions.append(("%data", data))
+config.substitutions.append(("%python", python))
+config.substitutions.append(
+    ("%ckpt_tool", python + " " + os.path.join(config.gemc_src_root, "test", "scripts", "ckpt_tool.py")))
+config.substitutions.append(
+    ("%compare_logits", python + " " + os.path.join(config.gemc_src_root, "test", "scripts", "compare_logits.py")))
