@@ -118,6 +118,8 @@ LogicalResult PleInjectOp::verify() {
     return failure();
   int64_t tokens = shapeOf(getHidden())[0], hidden = shapeOf(getHidden())[1];
   int64_t layers = shapeOf(getPleInputs())[1], width = shapeOf(getPleInputs())[2];
+  if (ShapedType::isDynamic(layers) || ShapedType::isDynamic(width))
+    return emitOpError("ple_inputs dimensions 1 (layers) and 2 (width) must be static");
   if (failed(expectShape(*this, "ple_inputs", getPleInputs(), {tokens, layers, width})) ||
       failed(expectShape(*this, "input_gate", getInputGate(), {width, hidden})) ||
       failed(expectShape(*this, "projection", getProjection(), {hidden, width})))
@@ -199,7 +201,9 @@ LogicalResult AttentionOp::verify() {
           headDim = getHeadDim();
   if (getLayer() < 0)
     return emitOpError("layer must not be negative");
-  if (heads <= 0 || kvHeads <= 0 || heads % kvHeads)
+  if (heads <= 0)
+    return emitOpError() << "num_heads must be positive, found " << heads;
+  if (kvHeads <= 0 || heads % kvHeads)
     return emitOpError() << "num_kv_heads (" << kvHeads << ") must be positive and divide "
                          << "num_heads (" << heads << ")";
   if (headDim <= 0 || headDim % 2)

@@ -139,11 +139,11 @@ func.func @attention_unknown_rope(%x: tensor<?x8xf32>, %pos: index) -> tensor<?x
   return %0 : tensor<?x8xf32>
 }
 
+// -----
+
 //===----------------------------------------------------------------------===//
 // gemma.weight
 //===----------------------------------------------------------------------===//
-
-// -----
 
 // The checkpoint tensor name must not be empty.
 func.func @weight_empty_name() -> tensor<8xbf16> {
@@ -152,11 +152,11 @@ func.func @weight_empty_name() -> tensor<8xbf16> {
   return %0 : tensor<8xbf16>
 }
 
+// -----
+
 //===----------------------------------------------------------------------===//
 // gemma.embed
 //===----------------------------------------------------------------------===//
-
-// -----
 
 // The embedding table must be 2-D.
 func.func @embed_table_rank(%ids: tensor<?xi32>) -> tensor<?x8xf32> {
@@ -196,11 +196,11 @@ func.func @embed_scale_zero(%ids: tensor<?xi32>) -> tensor<?x8xf32> {
   return %0 : tensor<?x8xf32>
 }
 
+// -----
+
 //===----------------------------------------------------------------------===//
 // gemma.rms_norm
 //===----------------------------------------------------------------------===//
-
-// -----
 
 // The result type must equal the input type.
 func.func @rms_norm_result_type(%x: tensor<?x8xf32>) -> tensor<3x8xf32> {
@@ -237,11 +237,11 @@ func.func @rms_norm_eps_negative(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
   return %0 : tensor<?x8xf32>
 }
 
+// -----
+
 //===----------------------------------------------------------------------===//
 // gemma.ple_inputs
 //===----------------------------------------------------------------------===//
-
-// -----
 
 // embeddings must be 2-D.
 func.func @ple_inputs_embeddings_rank(%ids: tensor<?xi32>, %emb: tensor<?x2x4xf32>) -> tensor<?x2x4xf32> {
@@ -371,11 +371,11 @@ func.func @ple_inputs_eps(%ids: tensor<?xi32>, %emb: tensor<?x8xf32>) -> tensor<
   return %0 : tensor<?x2x4xf32>
 }
 
+// -----
+
 //===----------------------------------------------------------------------===//
 // gemma.ple_inject
 //===----------------------------------------------------------------------===//
-
-// -----
 
 // The result type must equal the hidden type.
 func.func @ple_inject_result_type(%h: tensor<?x8xf32>, %ple: tensor<?x2x4xf32>) -> tensor<3x8xf32> {
@@ -471,11 +471,11 @@ func.func @ple_inject_layer_negative(%h: tensor<?x8xf32>, %ple: tensor<?x2x4xf32
   return %0 : tensor<?x8xf32>
 }
 
+// -----
+
 //===----------------------------------------------------------------------===//
 // gemma.attention
 //===----------------------------------------------------------------------===//
-
-// -----
 
 // The result type must equal the input type.
 func.func @attention_result_type(%x: tensor<?x8xf32>, %pos: index) -> tensor<3x8xf32> {
@@ -585,7 +585,7 @@ func.func @attention_heads_zero(%x: tensor<?x8xf32>, %pos: index) -> tensor<?x8x
   %kn = gemma.weight "k_norm" : tensor<4xbf16>
   %v = gemma.weight "v_proj" : tensor<4x8xbf16>
   %o = gemma.weight "o_proj" : tensor<8x8xbf16>
-  // expected-error @+1 {{'gemma.attention' op num_kv_heads (1) must be positive and divide num_heads (0)}}
+  // expected-error @+1 {{'gemma.attention' op num_heads must be positive, found 0}}
   %0 = gemma.attention %x at %pos q(%q, %qn) k(%k, %kn) v(%v) o(%o)
       {layer = 0 : i64, num_heads = 0 : i64, num_kv_heads = 1 : i64,
        head_dim = 4 : i64, rope = #gemma.rope<default>, rope_theta = 10000.0 : f64,
@@ -1256,5 +1256,383 @@ func.func @attention_v_proj_shape(%x: tensor<?x8xf32>, %pos: index) -> tensor<?x
        eps = 1.0e-06 : f64}
       : (tensor<?x8xf32>, index, tensor<8x8xbf16>, tensor<4xbf16>, tensor<4x8xbf16>, tensor<4xbf16>,
          tensor<4x4xbf16>, tensor<8x8xbf16>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// gemma.mlp
+//===----------------------------------------------------------------------===//
+
+// The result type must equal the input type.
+func.func @mlp_result_type(%x: tensor<?x8xf32>) -> tensor<3x8xf32> {
+  %gate = gemma.weight "gate_proj" : tensor<16x8xbf16>
+  %up = gemma.weight "up_proj" : tensor<16x8xbf16>
+  %down = gemma.weight "down_proj" : tensor<8x16xbf16>
+  // expected-error @+1 {{'gemma.mlp' op result type must equal the input type}}
+  %0 = gemma.mlp %x, %gate, %up, %down
+      : (tensor<?x8xf32>, tensor<16x8xbf16>, tensor<16x8xbf16>, tensor<8x16xbf16>) -> tensor<3x8xf32>
+  return %0 : tensor<3x8xf32>
+}
+
+// -----
+
+// The input must be 2-D.
+func.func @mlp_input_rank(%x: tensor<8xf32>) -> tensor<8xf32> {
+  %gate = gemma.weight "gate_proj" : tensor<16x8xbf16>
+  %up = gemma.weight "up_proj" : tensor<16x8xbf16>
+  %down = gemma.weight "down_proj" : tensor<8x16xbf16>
+  // expected-error @+1 {{'gemma.mlp' op input must have rank 2, found [8]}}
+  %0 = gemma.mlp %x, %gate, %up, %down
+      : (tensor<8xf32>, tensor<16x8xbf16>, tensor<16x8xbf16>, tensor<8x16xbf16>) -> tensor<8xf32>
+  return %0 : tensor<8xf32>
+}
+
+// -----
+
+// The gate projection must be 2-D.
+func.func @mlp_gate_rank(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %gate = gemma.weight "gate_proj" : tensor<128xbf16>
+  %up = gemma.weight "up_proj" : tensor<16x8xbf16>
+  %down = gemma.weight "down_proj" : tensor<8x16xbf16>
+  // expected-error @+1 {{'gemma.mlp' op gate must have rank 2, found [128]}}
+  %0 = gemma.mlp %x, %gate, %up, %down
+      : (tensor<?x8xf32>, tensor<128xbf16>, tensor<16x8xbf16>, tensor<8x16xbf16>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+// The gate projection reads the hidden size.
+func.func @mlp_gate_shape(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %gate = gemma.weight "gate_proj" : tensor<16x4xbf16>
+  %up = gemma.weight "up_proj" : tensor<16x8xbf16>
+  %down = gemma.weight "down_proj" : tensor<8x16xbf16>
+  // expected-error @+1 {{'gemma.mlp' op gate has shape [16, 4], expected [16, 8]}}
+  %0 = gemma.mlp %x, %gate, %up, %down
+      : (tensor<?x8xf32>, tensor<16x4xbf16>, tensor<16x8xbf16>, tensor<8x16xbf16>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+// The up projection has the gate's shape.
+func.func @mlp_up_shape(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %gate = gemma.weight "gate_proj" : tensor<16x8xbf16>
+  %up = gemma.weight "up_proj" : tensor<12x8xbf16>
+  %down = gemma.weight "down_proj" : tensor<8x16xbf16>
+  // expected-error @+1 {{'gemma.mlp' op up has shape [12, 8], expected [16, 8]}}
+  %0 = gemma.mlp %x, %gate, %up, %down
+      : (tensor<?x8xf32>, tensor<16x8xbf16>, tensor<12x8xbf16>, tensor<8x16xbf16>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+// The down projection maps the intermediate width back to hidden.
+func.func @mlp_down_shape(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %gate = gemma.weight "gate_proj" : tensor<16x8xbf16>
+  %up = gemma.weight "up_proj" : tensor<16x8xbf16>
+  %down = gemma.weight "down_proj" : tensor<16x8xbf16>
+  // expected-error @+1 {{'gemma.mlp' op down has shape [16, 8], expected [8, 16]}}
+  %0 = gemma.mlp %x, %gate, %up, %down
+      : (tensor<?x8xf32>, tensor<16x8xbf16>, tensor<16x8xbf16>, tensor<16x8xbf16>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// gemma.moe
+//===----------------------------------------------------------------------===//
+
+// expert_input must have router_input's type.
+func.func @moe_expert_input_type(%r: tensor<?x8xf32>, %e: tensor<3x8xf32>) -> tensor<?x8xf32> {
+  %rp = gemma.weight "router.proj" : tensor<4x8xbf16>
+  %rs = gemma.weight "router.scale" : tensor<8xbf16>
+  %pes = gemma.weight "router.per_expert_scale" : tensor<4xbf16>
+  %gu = gemma.weight "experts.gate_up_proj" : tensor<4x8x8xbf16>
+  %down = gemma.weight "experts.down_proj" : tensor<4x8x4xbf16>
+  // expected-error @+1 {{'gemma.moe' op router_input, expert_input and result must have one type}}
+  %0 = gemma.moe %r, %e router(%rp, %rs, %pes) experts(%gu, %down) {top_k = 2 : i64, eps = 1.0e-06 : f64}
+      : (tensor<?x8xf32>, tensor<3x8xf32>, tensor<4x8xbf16>, tensor<8xbf16>, tensor<4xbf16>,
+         tensor<4x8x8xbf16>, tensor<4x8x4xbf16>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+// The result must have router_input's type.
+func.func @moe_result_type(%r: tensor<?x8xf32>, %e: tensor<?x8xf32>) -> tensor<3x8xf32> {
+  %rp = gemma.weight "router.proj" : tensor<4x8xbf16>
+  %rs = gemma.weight "router.scale" : tensor<8xbf16>
+  %pes = gemma.weight "router.per_expert_scale" : tensor<4xbf16>
+  %gu = gemma.weight "experts.gate_up_proj" : tensor<4x8x8xbf16>
+  %down = gemma.weight "experts.down_proj" : tensor<4x8x4xbf16>
+  // expected-error @+1 {{'gemma.moe' op router_input, expert_input and result must have one type}}
+  %0 = gemma.moe %r, %e router(%rp, %rs, %pes) experts(%gu, %down) {top_k = 2 : i64, eps = 1.0e-06 : f64}
+      : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<4x8xbf16>, tensor<8xbf16>, tensor<4xbf16>,
+         tensor<4x8x8xbf16>, tensor<4x8x4xbf16>) -> tensor<3x8xf32>
+  return %0 : tensor<3x8xf32>
+}
+
+// -----
+
+// router_input must be 2-D.
+func.func @moe_router_input_rank(%r: tensor<8xf32>, %e: tensor<8xf32>) -> tensor<8xf32> {
+  %rp = gemma.weight "router.proj" : tensor<4x8xbf16>
+  %rs = gemma.weight "router.scale" : tensor<8xbf16>
+  %pes = gemma.weight "router.per_expert_scale" : tensor<4xbf16>
+  %gu = gemma.weight "experts.gate_up_proj" : tensor<4x8x8xbf16>
+  %down = gemma.weight "experts.down_proj" : tensor<4x8x4xbf16>
+  // expected-error @+1 {{'gemma.moe' op router_input must have rank 2, found [8]}}
+  %0 = gemma.moe %r, %e router(%rp, %rs, %pes) experts(%gu, %down) {top_k = 2 : i64, eps = 1.0e-06 : f64}
+      : (tensor<8xf32>, tensor<8xf32>, tensor<4x8xbf16>, tensor<8xbf16>, tensor<4xbf16>,
+         tensor<4x8x8xbf16>, tensor<4x8x4xbf16>) -> tensor<8xf32>
+  return %0 : tensor<8xf32>
+}
+
+// -----
+
+// The expert down projections must be 3-D: [experts, hidden, width].
+func.func @moe_down_rank(%r: tensor<?x8xf32>, %e: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %rp = gemma.weight "router.proj" : tensor<4x8xbf16>
+  %rs = gemma.weight "router.scale" : tensor<8xbf16>
+  %pes = gemma.weight "router.per_expert_scale" : tensor<4xbf16>
+  %gu = gemma.weight "experts.gate_up_proj" : tensor<4x8x8xbf16>
+  %down = gemma.weight "experts.down_proj" : tensor<8x4xbf16>
+  // expected-error @+1 {{'gemma.moe' op down must have rank 3, found [8, 4]}}
+  %0 = gemma.moe %r, %e router(%rp, %rs, %pes) experts(%gu, %down) {top_k = 2 : i64, eps = 1.0e-06 : f64}
+      : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<4x8xbf16>, tensor<8xbf16>, tensor<4xbf16>,
+         tensor<4x8x8xbf16>, tensor<8x4xbf16>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+// The router projection maps hidden to the number of experts.
+func.func @moe_router_proj_shape(%r: tensor<?x8xf32>, %e: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %rp = gemma.weight "router.proj" : tensor<8x8xbf16>
+  %rs = gemma.weight "router.scale" : tensor<8xbf16>
+  %pes = gemma.weight "router.per_expert_scale" : tensor<4xbf16>
+  %gu = gemma.weight "experts.gate_up_proj" : tensor<4x8x8xbf16>
+  %down = gemma.weight "experts.down_proj" : tensor<4x8x4xbf16>
+  // expected-error @+1 {{'gemma.moe' op router_proj has shape [8, 8], expected [4, 8]}}
+  %0 = gemma.moe %r, %e router(%rp, %rs, %pes) experts(%gu, %down) {top_k = 2 : i64, eps = 1.0e-06 : f64}
+      : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<8x8xbf16>, tensor<8xbf16>, tensor<4xbf16>,
+         tensor<4x8x8xbf16>, tensor<4x8x4xbf16>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+// The router scale has hidden entries.
+func.func @moe_router_scale_shape(%r: tensor<?x8xf32>, %e: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %rp = gemma.weight "router.proj" : tensor<4x8xbf16>
+  %rs = gemma.weight "router.scale" : tensor<4xbf16>
+  %pes = gemma.weight "router.per_expert_scale" : tensor<4xbf16>
+  %gu = gemma.weight "experts.gate_up_proj" : tensor<4x8x8xbf16>
+  %down = gemma.weight "experts.down_proj" : tensor<4x8x4xbf16>
+  // expected-error @+1 {{'gemma.moe' op router_scale has shape [4], expected [8]}}
+  %0 = gemma.moe %r, %e router(%rp, %rs, %pes) experts(%gu, %down) {top_k = 2 : i64, eps = 1.0e-06 : f64}
+      : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<4x8xbf16>, tensor<4xbf16>, tensor<4xbf16>,
+         tensor<4x8x8xbf16>, tensor<4x8x4xbf16>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+// The per-expert scale has one entry per expert.
+func.func @moe_per_expert_scale_shape(%r: tensor<?x8xf32>, %e: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %rp = gemma.weight "router.proj" : tensor<4x8xbf16>
+  %rs = gemma.weight "router.scale" : tensor<8xbf16>
+  %pes = gemma.weight "router.per_expert_scale" : tensor<8xbf16>
+  %gu = gemma.weight "experts.gate_up_proj" : tensor<4x8x8xbf16>
+  %down = gemma.weight "experts.down_proj" : tensor<4x8x4xbf16>
+  // expected-error @+1 {{'gemma.moe' op per_expert_scale has shape [8], expected [4]}}
+  %0 = gemma.moe %r, %e router(%rp, %rs, %pes) experts(%gu, %down) {top_k = 2 : i64, eps = 1.0e-06 : f64}
+      : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<4x8xbf16>, tensor<8xbf16>, tensor<8xbf16>,
+         tensor<4x8x8xbf16>, tensor<4x8x4xbf16>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+// gate_up stacks gate and up: [experts, 2 * width, hidden].
+func.func @moe_gate_up_shape(%r: tensor<?x8xf32>, %e: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %rp = gemma.weight "router.proj" : tensor<4x8xbf16>
+  %rs = gemma.weight "router.scale" : tensor<8xbf16>
+  %pes = gemma.weight "router.per_expert_scale" : tensor<4xbf16>
+  %gu = gemma.weight "experts.gate_up_proj" : tensor<4x4x8xbf16>
+  %down = gemma.weight "experts.down_proj" : tensor<4x8x4xbf16>
+  // expected-error @+1 {{'gemma.moe' op gate_up has shape [4, 4, 8], expected [4, 8, 8]}}
+  %0 = gemma.moe %r, %e router(%rp, %rs, %pes) experts(%gu, %down) {top_k = 2 : i64, eps = 1.0e-06 : f64}
+      : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<4x8xbf16>, tensor<8xbf16>, tensor<4xbf16>,
+         tensor<4x4x8xbf16>, tensor<4x8x4xbf16>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+// The expert down projections map width back to hidden.
+func.func @moe_down_shape(%r: tensor<?x8xf32>, %e: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %rp = gemma.weight "router.proj" : tensor<4x8xbf16>
+  %rs = gemma.weight "router.scale" : tensor<8xbf16>
+  %pes = gemma.weight "router.per_expert_scale" : tensor<4xbf16>
+  %gu = gemma.weight "experts.gate_up_proj" : tensor<4x8x8xbf16>
+  %down = gemma.weight "experts.down_proj" : tensor<4x6x4xbf16>
+  // expected-error @+1 {{'gemma.moe' op down has shape [4, 6, 4], expected [4, 8, 4]}}
+  %0 = gemma.moe %r, %e router(%rp, %rs, %pes) experts(%gu, %down) {top_k = 2 : i64, eps = 1.0e-06 : f64}
+      : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<4x8xbf16>, tensor<8xbf16>, tensor<4xbf16>,
+         tensor<4x8x8xbf16>, tensor<4x6x4xbf16>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+// top_k must be at least 1.
+func.func @moe_top_k_zero(%r: tensor<?x8xf32>, %e: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %rp = gemma.weight "router.proj" : tensor<4x8xbf16>
+  %rs = gemma.weight "router.scale" : tensor<8xbf16>
+  %pes = gemma.weight "router.per_expert_scale" : tensor<4xbf16>
+  %gu = gemma.weight "experts.gate_up_proj" : tensor<4x8x8xbf16>
+  %down = gemma.weight "experts.down_proj" : tensor<4x8x4xbf16>
+  // expected-error @+1 {{'gemma.moe' op top_k (0) must be between 1 and the 4 experts}}
+  %0 = gemma.moe %r, %e router(%rp, %rs, %pes) experts(%gu, %down) {top_k = 0 : i64, eps = 1.0e-06 : f64}
+      : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<4x8xbf16>, tensor<8xbf16>, tensor<4xbf16>,
+         tensor<4x8x8xbf16>, tensor<4x8x4xbf16>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+// top_k must not exceed the number of experts.
+func.func @moe_top_k_too_large(%r: tensor<?x8xf32>, %e: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %rp = gemma.weight "router.proj" : tensor<4x8xbf16>
+  %rs = gemma.weight "router.scale" : tensor<8xbf16>
+  %pes = gemma.weight "router.per_expert_scale" : tensor<4xbf16>
+  %gu = gemma.weight "experts.gate_up_proj" : tensor<4x8x8xbf16>
+  %down = gemma.weight "experts.down_proj" : tensor<4x8x4xbf16>
+  // expected-error @+1 {{'gemma.moe' op top_k (5) must be between 1 and the 4 experts}}
+  %0 = gemma.moe %r, %e router(%rp, %rs, %pes) experts(%gu, %down) {top_k = 5 : i64, eps = 1.0e-06 : f64}
+      : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<4x8xbf16>, tensor<8xbf16>, tensor<4xbf16>,
+         tensor<4x8x8xbf16>, tensor<4x8x4xbf16>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+// eps must be positive.
+func.func @moe_eps(%r: tensor<?x8xf32>, %e: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %rp = gemma.weight "router.proj" : tensor<4x8xbf16>
+  %rs = gemma.weight "router.scale" : tensor<8xbf16>
+  %pes = gemma.weight "router.per_expert_scale" : tensor<4xbf16>
+  %gu = gemma.weight "experts.gate_up_proj" : tensor<4x8x8xbf16>
+  %down = gemma.weight "experts.down_proj" : tensor<4x8x4xbf16>
+  // expected-error @+1 {{'gemma.moe' op eps must be positive, found -1.000000e+00}}
+  %0 = gemma.moe %r, %e router(%rp, %rs, %pes) experts(%gu, %down) {top_k = 2 : i64, eps = -1.0 : f64}
+      : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<4x8xbf16>, tensor<8xbf16>, tensor<4xbf16>,
+         tensor<4x8x8xbf16>, tensor<4x8x4xbf16>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// gemma.layer_scalar
+//===----------------------------------------------------------------------===//
+
+// The result type must equal the input type.
+func.func @layer_scalar_result_type(%x: tensor<?x8xf32>) -> tensor<?x4xf32> {
+  %s = gemma.weight "layer_scalar" : tensor<1xbf16>
+  // expected-error @+1 {{'gemma.layer_scalar' op result type must equal the input type}}
+  %0 = gemma.layer_scalar %x, %s : (tensor<?x8xf32>, tensor<1xbf16>) -> tensor<?x4xf32>
+  return %0 : tensor<?x4xf32>
+}
+
+// -----
+
+// The scalar is a one-element vector.
+func.func @layer_scalar_shape(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %s = gemma.weight "layer_scalar" : tensor<8xbf16>
+  // expected-error @+1 {{'gemma.layer_scalar' op scalar has shape [8], expected [1]}}
+  %0 = gemma.layer_scalar %x, %s : (tensor<?x8xf32>, tensor<8xbf16>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// gemma.lm_head
+//===----------------------------------------------------------------------===//
+
+// The input must be 2-D.
+func.func @lm_head_input_rank(%x: tensor<8xf32>) -> tensor<?x16xf32> {
+  %table = gemma.weight "embed_tokens" : tensor<16x8xbf16>
+  // expected-error @+1 {{'gemma.lm_head' op input must have rank 2, found [8]}}
+  %0 = gemma.lm_head %x, %table : (tensor<8xf32>, tensor<16x8xbf16>) -> tensor<?x16xf32>
+  return %0 : tensor<?x16xf32>
+}
+
+// -----
+
+// The table must be 2-D.
+func.func @lm_head_table_rank(%x: tensor<?x8xf32>) -> tensor<?x16xf32> {
+  %table = gemma.weight "embed_tokens" : tensor<128xbf16>
+  // expected-error @+1 {{'gemma.lm_head' op table must have rank 2, found [128]}}
+  %0 = gemma.lm_head %x, %table : (tensor<?x8xf32>, tensor<128xbf16>) -> tensor<?x16xf32>
+  return %0 : tensor<?x16xf32>
+}
+
+// -----
+
+// The table's rows have the input's hidden size.
+func.func @lm_head_table_shape(%x: tensor<?x8xf32>) -> tensor<?x16xf32> {
+  %table = gemma.weight "embed_tokens" : tensor<16x4xbf16>
+  // expected-error @+1 {{'gemma.lm_head' op table has shape [16, 4], expected [?, 8]}}
+  %0 = gemma.lm_head %x, %table : (tensor<?x8xf32>, tensor<16x4xbf16>) -> tensor<?x16xf32>
+  return %0 : tensor<?x16xf32>
+}
+
+// -----
+
+// The result has one logit per table row.
+func.func @lm_head_result_shape(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %table = gemma.weight "embed_tokens" : tensor<16x8xbf16>
+  // expected-error @+1 {{'gemma.lm_head' op result has shape [?, 8], expected [?, 16]}}
+  %0 = gemma.lm_head %x, %table : (tensor<?x8xf32>, tensor<16x8xbf16>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+// Static token counts of input and result must agree.
+func.func @lm_head_result_tokens(%x: tensor<3x8xf32>) -> tensor<4x16xf32> {
+  %table = gemma.weight "embed_tokens" : tensor<16x8xbf16>
+  // expected-error @+1 {{'gemma.lm_head' op result has shape [4, 16], expected [3, 16]}}
+  %0 = gemma.lm_head %x, %table : (tensor<3x8xf32>, tensor<16x8xbf16>) -> tensor<4x16xf32>
+  return %0 : tensor<4x16xf32>
+}
+
+// -----
+
+// softcap, when present, must be positive.
+func.func @lm_head_softcap(%x: tensor<?x8xf32>) -> tensor<?x16xf32> {
+  %table = gemma.weight "embed_tokens" : tensor<16x8xbf16>
+  // expected-error @+1 {{'gemma.lm_head' op softcap must be positive, found 0.000000e+00}}
+  %0 = gemma.lm_head %x, %table {softcap = 0.0 : f64} : (tensor<?x8xf32>, tensor<16x8xbf16>) -> tensor<?x16xf32>
+  return %0 : tensor<?x16xf32>
+}
+
+// -----
+
+// ple_inject needs the layer count and width of ple_inputs statically.
+func.func @ple_inject_dynamic_layers(%h: tensor<?x8xf32>, %ple: tensor<?x?x?xf32>) -> tensor<?x8xf32> {
+  %gate = gemma.weight "gate" : tensor<4x8xf16>
+  %proj = gemma.weight "proj" : tensor<8x4xf16>
+  // expected-error @+1 {{'gemma.ple_inject' op ple_inputs dimensions 1 (layers) and 2 (width) must be static}}
+  %0 = gemma.ple_inject %h, %ple, %gate, %proj {layer = 1 : i64}
+      : (tensor<?x8xf32>, tensor<?x?x?xf32>, tensor<4x8xf16>, tensor<8x4xf16>) -> tensor<?x8xf32>
   return %0 : tensor<?x8xf32>
 }

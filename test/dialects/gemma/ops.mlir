@@ -113,7 +113,6 @@ func.func @attention_sliding(%x: tensor<?x8xf32>, %pos: index) -> tensor<?x8xf32
 // CHECK: gemma.attention %[[X]] at %[[POS]] q(%[[Q]], %[[QN]]) k(%[[K]], %[[KN]]) v(%[[V]]) o(%[[O]])
 // CHECK-SAME: {eps = 9.9999999999999995E-7 : f64, head_dim = 8 : i64, layer = 5 : i64, num_heads = 2 : i64, num_kv_heads = 2 : i64,
 // CHECK-SAME: partial_rotary_factor = 2.500000e-01 : f64, rope = #gemma.rope<proportional>, rope_theta = 1.000000e+06 : f64}
-// CHECK-NOT: sliding_window
 // CHECK-SAME: : (tensor<?x8xf32>, index, tensor<16x8xf32>, tensor<8xf32>, tensor<16x8xf32>, tensor<8xf32>, tensor<16x8xf32>, tensor<8x16xf32>) -> tensor<?x8xf32>
 func.func @attention_full(%x: tensor<?x8xf32>, %pos: index) -> tensor<?x8xf32> {
   %q = gemma.weight "q_proj" : tensor<16x8xf32>
@@ -169,9 +168,8 @@ func.func @attention_v_from_k(%x: tensor<?x8xf32>, %pos: index) -> tensor<?x8xf3
 // CHECK: %[[V:.*]] = gemma.weight "v_proj" : tensor<4x8xbf16>
 // CHECK: %[[O:.*]] = gemma.weight "o_proj" : tensor<8x8xbf16>
 // CHECK: %[[A0:.*]] = gemma.attention %[[X]] at %[[POS]] q(%[[Q]], %[[QN]]) k(%[[K]], %[[KN]]) v(%[[V]]) o(%[[O]])
-// CHECK-SAME: layer = 0 : i64
-// CHECK-NOT: kv_source_layer
-// CHECK-SAME: sliding_window = 4 : i64}
+// CHECK-SAME: {eps = 9.9999999999999995E-7 : f64, head_dim = 4 : i64, layer = 0 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64,
+// CHECK-SAME: rope = #gemma.rope<default>, rope_theta = 1.000000e+04 : f64, sliding_window = 4 : i64}
 // CHECK: gemma.attention %[[A0]] at %[[POS]] q(%[[Q]], %[[QN]]) o(%[[O]])
 // CHECK-SAME: {eps = 9.9999999999999995E-7 : f64, head_dim = 4 : i64, kv_source_layer = 0 : i64, layer = 2 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64,
 // CHECK-SAME: rope = #gemma.rope<default>, rope_theta = 1.000000e+04 : f64, sliding_window = 4 : i64}
