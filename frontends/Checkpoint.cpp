@@ -63,14 +63,14 @@ llvm::Expected<Checkpoint> Checkpoint::open(const std::string &dir) {
     return config.takeError();
   ckpt.config_ = std::move(*config);
   if (llvm::Error error = ckpt.loadWeightFiles())
-    return std::move(error);
+    return error;
   bool multimodal = llvm::any_of(ckpt.tensors_, [](const auto &entry) {
     return entry.getKey().starts_with("model.language_model.");
   });
   ckpt.weights_ =
       planModelWeights(ckpt.config_, multimodal ? "model.language_model." : "model.");
   if (llvm::Error error = ckpt.checkAgainstConfig())
-    return std::move(error);
+    return error;
   return ckpt;
 }
 

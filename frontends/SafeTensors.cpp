@@ -76,7 +76,7 @@ SafeTensorsFile::parse(std::unique_ptr<llvm::MemoryBuffer> buffer, const std::st
   file->path_ = path;
   file->buffer_ = std::move(buffer);
   if (llvm::Error error = file->parseHeader())
-    return std::move(error);
+    return error;
   return file;
 }
 

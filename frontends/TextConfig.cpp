@@ -38,50 +38,18 @@ public:
   }
 
   void integer(llvm::StringRef key, int64_t &out, bool required = false) {
-    if (const llvm::json::Value *value = lookup(key, required, "an integer")) {
-      if (std::optional<int64_t> number = value->getAsInteger())
-        out = *number;
-      else
-        wrongType(key, "an integer", *value);
-    }
+    read(key, out, "an integer", required);
   }
+  void number(llvm::StringRef key, double &out) { read(key, out, "a number"); }
+  void boolean(llvm::StringRef key, bool &out) { read(key, out, "a boolean"); }
   void optionalInteger(llvm::StringRef key, std::optional<int64_t> &out) {
-    int64_t number = 0;
-    if (present(key)) {
-      integer(key, number);
-      out = number;
-    }
-  }
-  void number(llvm::StringRef key, double &out) {
-    if (const llvm::json::Value *value = lookup(key, false, "a number")) {
-      if (std::optional<double> number = value->getAsNumber())
-        out = *number;
-      else
-        wrongType(key, "a number", *value);
-    }
+    readOptional(key, out, "an integer");
   }
   void optionalNumber(llvm::StringRef key, std::optional<double> &out) {
-    double value = 0;
-    if (present(key)) {
-      number(key, value);
-      out = value;
-    }
-  }
-  void boolean(llvm::StringRef key, bool &out) {
-    if (const llvm::json::Value *value = lookup(key, false, "a boolean")) {
-      if (std::optional<bool> flag = value->getAsBoolean())
-        out = *flag;
-      else
-        wrongType(key, "a boolean", *value);
-    }
+    readOptional(key, out, "a number");
   }
   void optionalString(llvm::StringRef key, std::optional<std::string> &out) {
-    if (const llvm::json::Value *value = lookup(key, false, "a string")) {
-      if (std::optional<llvm::StringRef> text = value->getAsString())
-        out = text->str();
-      else
-        wrongType(key, "a string", *value);
-    }
+    readOptional(key, out, "a string");
   }
   /// The value of `key` unless it is absent or null.
   const llvm::json::Value *raw(llvm::StringRef key) {
@@ -101,6 +69,41 @@ private:
     const llvm::json::Value *value = object_.get(key);
     return value && value->kind() != llvm::json::Value::Null;
   }
+  static std::optional<int64_t> convert(const llvm::json::Value &v, int64_t *) {
+    return v.getAsInteger();
+  }
+  static std::optional<double> convert(const llvm::json::Value &v, double *) {
+    return v.getAsNumber();
+  }
+  static std::optional<bool> convert(const llvm::json::Value &v, bool *) {
+    return v.getAsBoolean();
+  }
+  static std::optional<std::string> convert(const llvm::json::Value &v, std::string *) {
+    if (std::optional<llvm::StringRef> text = v.getAsString())
+      return text->str();
+    return std::nullopt;
+  }
+
+  /// Sets `out` from field `key` if it is present; a value of another type is an error.
+  template <typename T>
+  void read(llvm::StringRef key, T &out, std::string_view expected, bool required = false) {
+    const llvm::json::Value *value = lookup(key, required, expected);
+    if (!value)
+      return;
+    if (std::optional<T> converted = convert(*value, static_cast<T *>(nullptr)))
+      out = *converted;
+    else
+      wrongType(key, expected, *value);
+  }
+  template <typename T>
+  void readOptional(llvm::StringRef key, std::optional<T> &out, std::string_view expected) {
+    if (!present(key))
+      return;
+    T value{};
+    read(key, value, expected);
+    out = value;
+  }
+
   const llvm::json::Value *lookup(llvm::StringRef key, bool required, std::string_view expected) {
     if (present(key))
       return object_.get(key);
@@ -314,13 +317,13 @@ llvm::Expected<TextConfig> TextConfig::parse(llvm::StringRef text, const std::st
   readRope(r, "sliding_attention", c.ropeSliding);
   readRope(r, "full_attention", c.ropeFull);
   if (llvm::Error error = r.takeError())
-    return std::move(error);
+    return error;
   readLayerTypes(r, c);
   if (llvm::Error error = r.takeError())
-    return std::move(error);
+    return error;
   checkConsistency(r, c);
   if (llvm::Error error = r.takeError())
-    return std::move(error);
+    return error;
   return c;
 }
 
