@@ -14,9 +14,10 @@ namespace {
 AttentionWeights planAttention(const TextConfig &c, const LayerSpec &layer,
                                const std::string &p) {
   int64_t d = c.hiddenSize, hd = layer.headDim, q = c.numHeads * hd, kv = layer.numKvHeads * hd;
-  AttentionWeights w{{p + "self_attn.q_proj.weight", {q, d}},
-                     {p + "self_attn.q_norm.weight", {hd}},
-                     {p + "self_attn.o_proj.weight", {d, q}}};
+  AttentionWeights w;
+  w.qProj = {p + "self_attn.q_proj.weight", {q, d}};
+  w.qNorm = {p + "self_attn.q_norm.weight", {hd}};
+  w.oProj = {p + "self_attn.o_proj.weight", {d, q}};
   if (layer.kvSourceLayer)
     return w;
   w.kProj = {p + "self_attn.k_proj.weight", {kv, d}};
