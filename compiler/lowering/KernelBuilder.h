@@ -1,0 +1,75 @@
+//===- KernelBuilder.h - Loops and vector ops of gemc's CPU kernels --------===//
+//
+// KernelBuilder emits the memref-level code that the gemma lowering is made of: counted scf
+// loops, vector loads that widen bf16/f16 weights to f32 in registers, dot products, the
+// matrix-vector product every projection uses, and elementwise maps. Every shape but the token
+// count is static, so loop bounds and vector tails are constants: a row of n values is processed
+// in chunks of `vectorWidth` lanes and then a constant tail of vector<1> chunks, with no masks.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <mlir/Dialect/MemRef/IR/MemRef.h>
+#include <mlir/IR/ImplicitLocOpBuilder.h>
+
+namespace gemc {
+
+class KernelBuilder {
+public:
+  KernelBuilder(mlir::ImplicitLocOpBuilder &builder, int64_t vectorWidth)
+      : b_(builder), vectorWidth_(vectorWidth) {}
+
+  mlir::ImplicitLocOpBuilder &builder() { return b_; }
+  mlir::Value index(int64_t value);
+  mlir::Value f32(double value);
+  /// `value` broadcast to `type` (a vector of f32), or `value` itself for a scalar type.
+  mlir::Value splat(mlir::Value value, mlir::Type type);
+
+  /// for (i = lower; i < upper; i += step) body(i)
+  void loop(mlir::Value lower, mlir::Value upper, int64_t step,
+            llvm::function_ref<void(mlir::Value)> body);
+  void loop(int64_t count, llvm::function_ref<void(mlir::Value)> body) {
+    loop(index(0), index(count), 1, body);
+  }
+  /// A loop carrying values: body(i, carried) returns the next carried values.
+  mlir::SmallVector<mlir::Value>
+  loopCarrying(mlir::Value lower, mlir::Value upper, int64_t step, mlir::ValueRange initial,
+               llvm::function_ref<mlir::SmallVector<mlir::Value>(mlir::Value, mlir::ValueRange)>
+                   body);
+
+  /// Calls body(i, type) for i covering [0, count): vector<vectorWidth x f32> chunks, then
+  /// vector<1 x f32> chunks for the tail.
+  void chunks(int64_t count, llvm::function_ref<void(mlir::Value, mlir::VectorType)> body);
+  /// Loads `type`'s lanes from memref[prefix..., i], widened to f32.
+  mlir::Value load(mlir::Value memref, mlir::ValueRange prefix, mlir::Value i,
+                   mlir::VectorType type);
+  void store(mlir::Value vector, mlir::Value memref, mlir::ValueRange prefix, mlir::Value i);
+  /// sum_i a[aPrefix..., i] * b[bPrefix..., i] over i < count, as an f32 scalar.
+  mlir::Value dot(mlir::Value a, mlir::ValueRange aPrefix, mlir::Value b,
+                  mlir::ValueRange bPrefix, int64_t count);
+  /// out[t, o] = sum_i x[t, i] * w[wPrefix..., firstRow + o, i] for every row t of x and
+  /// o < numRows. x and out are f32 [T, n]; w may be bf16, f16 or f32.
+  void linear(mlir::Value x, mlir::Value w, mlir::ValueRange wPrefix, int64_t firstRow,
+              int64_t numRows, mlir::Value out);
+  /// dst[r, i] = fn(src rows...) for every row r and i < width; `sources` and `dst` are f32
+  /// [R, width] (dst may be one of them). fn gets the loaded chunks and the row.
+  void map(mlir::ValueRange sources, mlir::Value dst, int64_t width,
+           llvm::function_ref<mlir::Value(mlir::ValueRange, mlir::Value)> fn);
+  /// RMSNorm of every row of f32 [R, width] memref `x` in place, times gain[i] if given.
+  void rmsNormRows(mlir::Value x, int64_t width, mlir::Value gain, double eps);
+  /// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) on an f32 vector or scalar.
+  mlir::Value geluTanh(mlir::Value x);
+
+  /// A new f32 buffer of `shape` whose dimension 0 is `rows`.
+  mlir::Value allocRows(mlir::Value rows, llvm::ArrayRef<int64_t> trailing);
+  /// The number of rows (dimension 0) of a memref.
+  mlir::Value rows(mlir::Value memref);
+  /// A [rows * ..., last] view of a memref of rank >= 2 with dynamic dimension 0.
+  mlir::Value flattenRows(mlir::Value memref);
+
+private:
+  mlir::ImplicitLocOpBuilder &b_;
+  int64_t vectorWidth_;
+};
+
+} // namespace gemc

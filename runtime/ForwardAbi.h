@@ -1,0 +1,38 @@
+//===- ForwardAbi.h - How the runtime calls generated code ----------------===//
+//
+// The generated entry point `_mlir_ciface_gemc_forward` takes MLIR's C memref descriptors (see
+// compiler/lowering/LowerGemmaToLoops.h for the argument list). This header is plain C++ with no
+// LLVM or MLIR dependency, so the runtime and the tests share it.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <cstdint>
+
+namespace gemc {
+
+template <typename T, int Rank> struct MemRefDescriptor {
+  T *allocated;
+  T *aligned;
+  int64_t offset;
+  int64_t sizes[Rank];
+  int64_t strides[Rank];
+};
+
+template <typename T> MemRefDescriptor<T, 1> vectorDescriptor(T *data, int64_t size) {
+  return {data, data, 0, {size}, {1}};
+}
+
+template <typename T> MemRefDescriptor<T, 2> matrixDescriptor(T *data, int64_t rows, int64_t cols) {
+  return {data, data, 0, {rows, cols}, {cols, 1}};
+}
+
+/// (ids, start position, context length, weight section, KV cache, logits [tokens, vocab])
+using ForwardFunction = void (*)(MemRefDescriptor<int32_t, 1> *ids, int64_t startPos,
+                                 int64_t contextLength, MemRefDescriptor<uint8_t, 1> *weights,
+                                 MemRefDescriptor<uint8_t, 1> *kvCache,
+                                 MemRefDescriptor<float, 2> *logits);
+
+constexpr const char *kForwardCInterfaceSymbol = "_mlir_ciface_gemc_forward";
+
+} // namespace gemc
