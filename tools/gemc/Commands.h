@@ -1,7 +1,8 @@
 //===- Commands.h - The subcommands of gemc ---------------------------------===//
 //
 // Each subcommand is a plain options struct filled by CLI11 in main.cpp and a function that
-// runs it and returns an llvm::Error for main to print.
+// runs it and returns an llvm::Error for main to print. Shared pieces (loading a checkpoint,
+// token parsing, greedy decoding, atomic output) are in Common.h.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -16,6 +17,8 @@ struct CompileOptions {
   std::string checkpoint;
   std::string output;
   std::string emit = "artifact";
+  std::string target = "host";
+  int64_t maxChunk = 64;
 };
 llvm::Error runCompile(const CompileOptions &options);
 
@@ -27,8 +30,18 @@ struct EvalOptions {
 };
 llvm::Error runEval(const EvalOptions &options);
 
-/// Parses "2,17,5" into ids in [0, vocabSize); the error names the flag and the bad entry.
-llvm::Expected<std::vector<int32_t>> parseTokenIds(const std::string &text, int64_t vocabSize,
-                                                   const std::string &flag);
+struct RunOptions {
+  std::string artifact;
+  std::string tokens;
+  int64_t generate = 0;
+  std::string dumpLogits;
+  int64_t contextLength = 0; // 0: prompt + generated tokens
+};
+llvm::Error runRun(const RunOptions &options);
+
+struct InspectOptions {
+  std::string artifact;
+};
+llvm::Error runInspect(const InspectOptions &options);
 
 } // namespace gemc

@@ -5,6 +5,21 @@
 #include <CLI/CLI.hpp>
 #include <llvm/Support/raw_ostream.h>
 
+namespace {
+
+void addGenerationOptions(CLI::App *command, std::string &tokens, int64_t &generate,
+                          std::string &dumpLogits) {
+  command->add_option("--tokens", tokens, "Prompt token ids, comma-separated (no BOS added)")
+      ->required();
+  command->add_option("-n", generate, "Tokens to generate greedily")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  command->add_option("--dump-logits", dumpLogits,
+                      "Write float32 logits, one row per evaluated position");
+}
+
+} // namespace
+
 int main(int argc, char **argv) {
   CLI::App app{"gemc: an ahead-of-time compiler for Gemma 4 models"};
   app.require_subcommand(1);
@@ -13,25 +28,40 @@ int main(int argc, char **argv) {
   CLI::App *compileCmd = app.add_subcommand("compile", "Compile a Hugging Face checkpoint");
   compileCmd->add_option("checkpoint", compile.checkpoint, "Checkpoint directory")->required();
   compileCmd->add_option("-o,--output", compile.output, "Output file")->required();
-  compileCmd->add_option("--emit", compile.emit, "What to write")
-      ->check(CLI::IsMember({"artifact", "mlir"}))
+  compileCmd
+      ->add_option("--emit", compile.emit,
+                   "artifact (native, for gemc run), mlir (gemma module), llvm (LLVM dialect), "
+                   "obj (object file)")
+      ->check(CLI::IsMember({"artifact", "mlir", "llvm", "obj"}))
+      ->capture_default_str();
+  compileCmd->add_option("--target", compile.target, "host, x86-64-v3, x86-64-v4, aarch64-neon")
+      ->capture_default_str();
+  compileCmd->add_option("--max-chunk", compile.maxChunk, "Most tokens evaluated per call")
       ->capture_default_str();
 
   gemc::EvalOptions eval;
   CLI::App *evalCmd = app.add_subcommand(
       "eval", "Run a checkpoint in the reference interpreter (greedy decoding)");
   evalCmd->add_option("checkpoint", eval.checkpoint, "Checkpoint directory")->required();
-  evalCmd->add_option("--tokens", eval.tokens, "Prompt token ids, comma-separated (no BOS added)")
-      ->required();
-  evalCmd->add_option("-n", eval.generate, "Tokens to generate greedily")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  evalCmd->add_option("--dump-logits", eval.dumpLogits,
-                      "Write float32 logits, one row per evaluated position");
+  addGenerationOptions(evalCmd, eval.tokens, eval.generate, eval.dumpLogits);
+
+  gemc::RunOptions run;
+  CLI::App *runCmd = app.add_subcommand("run", "Run a compiled artifact (greedy decoding)");
+  runCmd->add_option("artifact", run.artifact, "Artifact from gemc compile")->required();
+  addGenerationOptions(runCmd, run.tokens, run.generate, run.dumpLogits);
+  runCmd->add_option("--context", run.contextLength,
+                     "Context length of the session (default: prompt + generated tokens)");
+
+  gemc::InspectOptions inspect;
+  CLI::App *inspectCmd = app.add_subcommand("inspect", "Print an artifact's manifest");
+  inspectCmd->add_option("artifact", inspect.artifact, "Artifact from gemc compile")->required();
 
   CLI11_PARSE(app, argc, argv);
 
-  llvm::Error error = compileCmd->parsed() ? gemc::runCompile(compile) : gemc::runEval(eval);
+  llvm::Error error = compileCmd->parsed() ? gemc::runCompile(compile)
+                      : evalCmd->parsed()  ? gemc::runEval(eval)
+                      : runCmd->parsed()   ? gemc::runRun(run)
+                                           : gemc::runInspect(inspect);
   if (error) {
     llvm::errs() << "gemc: error: " << llvm::toString(std::move(error)) << "\n";
     return 1;

@@ -1,0 +1,145 @@
+//===- ArtifactWriter.cpp - Writes a gemc artifact -------------------------===//
+//
+// Layout (runtime/ArtifactFormat.h): header, code section, weights section (each at a
+// 4096-aligned offset, weights at WeightLayout's offsets inside it), then the manifest. The
+// header, which holds the manifest's offset and checksum, is written last, over the placeholder.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/artifact/ArtifactWriter.h"
+
+#include "frontends/Error.h"
+#include "runtime/ArtifactFormat.h"
+#include "runtime/artifact_generated.h"
+
+#include <llvm/Support/FileSystem.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <cstring>
+
+namespace gemc {
+namespace {
+
+namespace fb = artifact;
+
+/// Appends bytes to the file and keeps a running checksum of the current section.
+class SectionWriter {
+public:
+  explicit SectionWriter(llvm::raw_fd_ostream &os) : os_(os) {}
+  uint64_t position() const { return os_.tell(); }
+  void write(const void *data, uint64_t size) {
+    os_.write(static_cast<const char *>(data), size);
+    sum_.update(data, size);
+  }
+  void zeros(uint64_t count) {
+    static const char kZeros[4096] = {};
+    for (; count > 0; count -= std::min<uint64_t>(count, sizeof(kZeros)))
+      write(kZeros, std::min<uint64_t>(count, sizeof(kZeros)));
+  }
+  void alignTo(uint64_t alignment) { zeros((alignment - position() % alignment) % alignment); }
+  /// Starts a new section at an aligned offset; returns its offset.
+  uint64_t begin() {
+    alignTo(kSectionAlignment);
+    sum_ = Checksum64();
+    return position();
+  }
+  uint64_t checksum() const { return sum_.value(); }
+
+private:
+  llvm::raw_fd_ostream &os_;
+  Checksum64 sum_;
+};
+
+flatbuffers::Offset<fb::Model> buildModel(flatbuffers::FlatBufferBuilder &fbb,
+                                          const Checkpoint &ckpt) {
+  const TextConfig &c = ckpt.config();
+  return fb::CreateModel(fbb, fbb.CreateString(ckpt.dir()), c.vocabSize, c.hiddenSize,
+                         c.numLayers, c.maxPositionEmbeddings, c.bosTokenId, c.eosTokenId);
+}
+
+flatbuffers::Offset<fb::MemoryPlan> buildPlan(flatbuffers::FlatBufferBuilder &fbb,
+                                              const KvCachePlan &plan) {
+  std::vector<flatbuffers::Offset<fb::KvLayer>> layers;
+  for (const KvCachePlan::Layer &l : plan.layers)
+    layers.push_back(fb::CreateKvLayer(fbb, l.layer, l.kvHeads, l.headDim, l.ringCapacity,
+                                       l.fixedOffset, l.perContextOffset));
+  return fb::CreateMemoryPlan(fbb, plan.maxChunk, plan.fixedBytes, plan.perContextBytes,
+                              fbb.CreateVector(layers));
+}
+
+flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::Tensor>>>
+buildTensors(flatbuffers::FlatBufferBuilder &fbb, const ArtifactContents &in) {
+  std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
+  for (const WeightLayout::Entry &entry : in.weights.entries) {
+    const TensorInfo *info = in.checkpoint.find(entry.name);
+    tensors.push_back(fb::CreateTensor(fbb, fbb.CreateString(entry.name),
+                                       fbb.CreateString(std::string(dtypeName(info->dtype))),
+                                       fbb.CreateVector(info->shape), entry.offset, entry.bytes));
+  }
+  return fbb.CreateVector(tensors);
+}
+
+} // namespace
+
+llvm::Error writeArtifact(const std::string &path, const ArtifactContents &in) {
+  llvm::Expected<llvm::sys::fs::TempFile> temp =
+      llvm::sys::fs::TempFile::create(path + ".tmp-%%%%%%");
+  if (!temp)
+    return makeError("{}: cannot create a temporary file: {}", path,
+                     llvm::toString(temp.takeError()));
+  auto discard = [&](llvm::Error error) {
+    llvm::consumeError(temp->discard());
+    return error;
+  };
+  llvm::raw_fd_ostream os(temp->FD, /*shouldClose=*/false);
+  SectionWriter out(os);
+  ArtifactHeader header{};
+  out.write(&header, sizeof(header)); // placeholder
+
+  flatbuffers::FlatBufferBuilder fbb;
+  std::vector<flatbuffers::Offset<fb::Section>> sections;
+  uint64_t codeOffset = out.begin();
+  out.write(in.code.data(), in.code.size());
+  sections.push_back(fb::CreateSection(fbb, fbb.CreateString("code"), codeOffset,
+                                       in.code.size(), out.checksum()));
+  uint64_t weightsOffset = out.begin();
+  for (const WeightLayout::Entry &entry : in.weights.entries) {
+    out.zeros(weightsOffset + entry.offset - out.position());
+    out.write(in.checkpoint.find(entry.name)->data, entry.bytes);
+  }
+  out.zeros(weightsOffset + in.weights.totalBytes - out.position());
+  sections.push_back(fb::CreateSection(fbb, fbb.CreateString("weights"), weightsOffset,
+                                       in.weights.totalBytes, out.checksum()));
+
+  const CpuTarget &t = in.target;
+  auto target = fb::CreateTarget(fbb, fbb.CreateString(t.name), fbb.CreateString(t.triple),
+                                 fbb.CreateString(t.cpu), fbb.CreateString(t.features),
+                                 int32_t(t.vectorWidth));
+  auto manifest = fb::CreateManifest(fbb, fbb.CreateString("gemc 0.1"),
+                                     buildModel(fbb, in.checkpoint), target,
+                                     buildPlan(fbb, in.kvCache),
+                                     fbb.CreateString(in.entryPoint), fbb.CreateVector(sections),
+                                     buildTensors(fbb, in));
+  fb::FinishManifestBuffer(fbb, manifest);
+  out.alignTo(8);
+  std::memcpy(header.magic, kArtifactMagic, sizeof(kArtifactMagic));
+  header.formatVersion = kFormatVersion;
+  header.manifestOffset = out.position();
+  header.manifestSize = fbb.GetSize();
+  header.manifestChecksum = checksum64(fbb.GetBufferPointer(), fbb.GetSize());
+  out.write(fbb.GetBufferPointer(), fbb.GetSize());
+  os.seek(0);
+  os.write(reinterpret_cast<const char *>(&header), sizeof(header));
+  os.flush();
+  if (os.has_error()) {
+    std::string reason = os.error().message();
+    os.clear_error(); // a stream destroyed with an error aborts the process
+    return discard(makeError("{}: write failed: {}", path, reason));
+  }
+  if (llvm::Error error = temp->keep(path))
+    return makeError("{}: cannot rename the finished file into place: {}", path,
+                     llvm::toString(std::move(error)));
+  return llvm::Error::success();
+}
+
+} // namespace gemc

@@ -1,0 +1,221 @@
+//===- Artifact.cpp - A mapped and verified gemc artifact -----------------===//
+
+#include "runtime/Artifact.h"
+
+#include "runtime/ArtifactFormat.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string_view>
+
+namespace gemc {
+namespace {
+
+std::string format(const char *fmt, auto... args) {
+  char buffer[512];
+  std::snprintf(buffer, sizeof(buffer), fmt, args...);
+  return buffer;
+}
+
+bool fits(uint64_t offset, uint64_t size, uint64_t total) {
+  return offset <= total && size <= total - offset;
+}
+
+std::string_view hostArchitecture() {
+#if defined(__x86_64__)
+  return "x86_64";
+#elif defined(__aarch64__)
+  return "aarch64";
+#else
+  return "unknown";
+#endif
+}
+
+} // namespace
+
+std::string checkTargetAgainstHost(const artifact::Target &target) {
+  std::string_view triple = target.triple()->string_view();
+  std::string_view arch = triple.substr(0, triple.find('-'));
+  if (arch != hostArchitecture())
+    return format("it was compiled for %s (%.*s) but this CPU is %.*s", target.name()->c_str(),
+                  int(arch.size()), arch.data(), int(hostArchitecture().size()),
+                  hostArchitecture().data());
+#if defined(__x86_64__)
+  struct Feature {
+    const char *name;
+    bool present;
+  };
+  __builtin_cpu_init();
+  const Feature features[] = {{"avx2", bool(__builtin_cpu_supports("avx2"))},
+                              {"fma", bool(__builtin_cpu_supports("fma"))},
+                              {"avx512f", bool(__builtin_cpu_supports("avx512f"))},
+                              {"avx512bw", bool(__builtin_cpu_supports("avx512bw"))},
+                              {"avx512vl", bool(__builtin_cpu_supports("avx512vl"))}};
+  std::string_view wanted = target.features()->string_view();
+  for (const Feature &feature : features) {
+    std::string flag = std::string("+") + feature.name;
+    size_t at = wanted.find(flag);
+    bool needed = at != std::string_view::npos &&
+                  (at + flag.size() == wanted.size() || wanted[at + flag.size()] == ',');
+    if (needed && !feature.present)
+      return format("it was compiled for %s, which needs %s, and this CPU lacks it",
+                    target.name()->c_str(), feature.name);
+  }
+#endif
+  return "";
+}
+
+MappedArtifact::~MappedArtifact() {
+  if (library_)
+    dlclose(library_);
+  if (data_)
+    munmap(const_cast<uint8_t *>(data_), size_);
+}
+
+std::unique_ptr<MappedArtifact> MappedArtifact::open(const std::string &path,
+                                                     std::string &error, bool checkTarget) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    error = format("%s: cannot open: %s", path.c_str(), std::strerror(errno));
+    return nullptr;
+  }
+  struct stat info;
+  std::unique_ptr<MappedArtifact> artifact(new MappedArtifact());
+  artifact->path_ = path;
+  if (fstat(fd, &info) != 0 || info.st_size <= 0) {
+    error = format("%s: empty or unreadable file", path.c_str());
+    ::close(fd);
+    return nullptr;
+  }
+  artifact->size_ = uint64_t(info.st_size);
+  void *data = mmap(nullptr, artifact->size_, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (data == MAP_FAILED) {
+    error = format("%s: cannot map: %s", path.c_str(), std::strerror(errno));
+    return nullptr;
+  }
+  artifact->data_ = static_cast<const uint8_t *>(data);
+  if (!artifact->verify(error, checkTarget))
+    return nullptr;
+  return artifact;
+}
+
+bool MappedArtifact::verify(std::string &error, bool checkTarget) {
+  const char *path = path_.c_str();
+  ArtifactHeader header;
+  if (size_ < sizeof(header)) {
+    error = format("%s: truncated: %llu bytes, shorter than the 64-byte header", path,
+                   (unsigned long long)size_);
+    return false;
+  }
+  std::memcpy(&header, data_, sizeof(header));
+  if (std::memcmp(header.magic, kArtifactMagic, sizeof(kArtifactMagic)) != 0) {
+    error = format("%s: not a gemc artifact (bad magic)", path);
+    return false;
+  }
+  if (header.formatVersion != kFormatVersion) {
+    error = format("%s: artifact format version %u, this runtime reads version %u; recompile "
+                   "the model",
+                   path, header.formatVersion, kFormatVersion);
+    return false;
+  }
+  if (!fits(header.manifestOffset, header.manifestSize, size_)) {
+    error = format("%s: manifest [%llu, +%llu) lies past the end of the file (%llu bytes); the "
+                   "file is truncated",
+                   path, (unsigned long long)header.manifestOffset,
+                   (unsigned long long)header.manifestSize, (unsigned long long)size_);
+    return false;
+  }
+  const uint8_t *manifestBytes = data_ + header.manifestOffset;
+  if (checksum64(manifestBytes, header.manifestSize) != header.manifestChecksum) {
+    error = format("%s: manifest checksum mismatch: the file is damaged", path);
+    return false;
+  }
+  flatbuffers::Verifier verifier(manifestBytes, header.manifestSize);
+  if (!artifact::VerifyManifestBuffer(verifier)) {
+    error = format("%s: manifest fails FlatBuffers verification", path);
+    return false;
+  }
+  manifest_ = artifact::GetManifest(manifestBytes);
+  const artifact::Manifest &m = *manifest_;
+  if (!m.model() || !m.target() || !m.plan() || !m.entry_point() || !m.sections() ||
+      !m.target()->triple() || !m.target()->name() || !m.target()->features()) {
+    error = format("%s: manifest lacks a required field", path);
+    return false;
+  }
+  for (const artifact::Section *s : *m.sections()) {
+    const char *name = s->name() ? s->name()->c_str() : "?";
+    if (!fits(s->offset(), s->size(), size_) || s->offset() % kSectionAlignment) {
+      error = format("%s: section '%s' [%llu, +%llu) is misaligned or past the end of the file "
+                     "(%llu bytes)",
+                     path, name, (unsigned long long)s->offset(), (unsigned long long)s->size(),
+                     (unsigned long long)size_);
+      return false;
+    }
+    if (checksum64(data_ + s->offset(), s->size()) != s->checksum()) {
+      error = format("%s: section '%s' checksum mismatch: the file is damaged", path, name);
+      return false;
+    }
+  }
+  for (const char *required : {"code", "weights"})
+    if (!section(required)) {
+      error = format("%s: manifest has no '%s' section", path, required);
+      return false;
+    }
+  if (std::string why = checkTarget ? checkTargetAgainstHost(*m.target()) : "";
+      !why.empty()) {
+    error = format("%s: cannot run here: %s", path, why.c_str());
+    return false;
+  }
+  return true;
+}
+
+const uint8_t *MappedArtifact::section(const char *name, uint64_t *size) const {
+  for (const artifact::Section *s : *manifest_->sections())
+    if (s->name() && s->name()->string_view() == name) {
+      if (size)
+        *size = s->size();
+      return data_ + s->offset();
+    }
+  return nullptr;
+}
+
+ForwardFunction MappedArtifact::bindCode(std::string &error) {
+  // The code section is a shared object; dlopen it from an anonymous in-memory file.
+  uint64_t size = 0;
+  const uint8_t *code = section("code", &size);
+  int fd = memfd_create("gemc-code", MFD_CLOEXEC);
+  bool written = fd >= 0;
+  for (uint64_t done = 0; written && done < size;) {
+    ssize_t n = ::write(fd, code + done, size - done);
+    written = n > 0;
+    done += written ? uint64_t(n) : 0;
+  }
+  if (!written) {
+    error = format("%s: cannot stage the code section: %s", path_.c_str(), std::strerror(errno));
+    if (fd >= 0)
+      ::close(fd);
+    return nullptr;
+  }
+  std::string procPath = format("/proc/self/fd/%d", fd);
+  library_ = dlopen(procPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ::close(fd);
+  if (!library_) {
+    error = format("%s: cannot load the code section: %s", path_.c_str(), dlerror());
+    return nullptr;
+  }
+  void *entry = dlsym(library_, manifest_->entry_point()->c_str());
+  if (!entry) {
+    error = format("%s: the code section has no entry point '%s'", path_.c_str(),
+                   manifest_->entry_point()->c_str());
+    return nullptr;
+  }
+  return reinterpret_cast<ForwardFunction>(entry);
+}
+
+} // namespace gemc

@@ -1,0 +1,116 @@
+//===- CpuTarget.cpp - The CPU targets gemc compiles for ------------------===//
+
+#include "targets/cpu/CpuTarget.h"
+
+#include "frontends/Error.h"
+
+#include <llvm/ADT/StringMap.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/LegacyPassManager.h>
+#include <llvm/IR/Module.h>
+#include <llvm/MC/TargetRegistry.h>
+#include <llvm/Support/FileSystem.h>
+#include <llvm/Support/FileUtilities.h>
+#include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/Program.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Target/TargetMachine.h>
+#include <llvm/TargetParser/Host.h>
+#include <mlir/ExecutionEngine/OptUtils.h>
+#include <mlir/IR/BuiltinOps.h>
+#include <mlir/Target/LLVMIR/Export.h>
+
+#include <fstream>
+
+namespace gemc {
+
+std::vector<std::string> cpuTargetNames() {
+  return {"host", "x86-64-v3", "x86-64-v4", "aarch64-neon"};
+}
+
+llvm::Expected<CpuTarget> lookupCpuTarget(const std::string &name) {
+  if (name == "x86-64-v3")
+    return CpuTarget{name, "x86_64-unknown-linux-gnu", "x86-64-v3", "+avx2,+fma,+f16c", 8};
+  if (name == "x86-64-v4")
+    return CpuTarget{name, "x86_64-unknown-linux-gnu", "x86-64-v4",
+                     "+avx2,+fma,+f16c,+avx512f,+avx512bw,+avx512vl,+avx512dq", 16};
+  if (name == "aarch64-neon")
+    return CpuTarget{name, "aarch64-unknown-linux-gnu", "generic", "+neon", 4};
+  if (name != "host")
+    return makeError("--target {}: unknown target; gemc knows host, x86-64-v3, x86-64-v4 and "
+                     "aarch64-neon",
+                     name);
+  CpuTarget host{name, llvm::sys::getProcessTriple(), llvm::sys::getHostCPUName().str(), "", 8};
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  for (const auto &feature : features)
+    if (feature.getValue())
+      host.features += (host.features.empty() ? "+" : ",+") + feature.getKey().str();
+  if (features.lookup("avx512f"))
+    host.vectorWidth = 16;
+  else if (llvm::StringRef(host.triple).starts_with("aarch64"))
+    host.vectorWidth = 4;
+  return host;
+}
+
+llvm::Expected<std::string> emitObject(mlir::ModuleOp module, const CpuTarget &target) {
+  static const bool initialized = [] {
+    llvm::InitializeAllTargetInfos();
+    llvm::InitializeAllTargets();
+    llvm::InitializeAllTargetMCs();
+    llvm::InitializeAllAsmPrinters();
+    return true;
+  }();
+  (void)initialized;
+  llvm::LLVMContext context;
+  std::unique_ptr<llvm::Module> ir = mlir::translateModuleToLLVMIR(module, context);
+  if (!ir)
+    return makeError("cannot translate the lowered module to LLVM IR");
+  llvm::Triple triple(target.triple);
+  std::string error;
+  const llvm::Target *llvmTarget = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!llvmTarget)
+    return makeError("target {}: {}", target.name, error);
+  std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
+      triple, target.cpu, target.features, llvm::TargetOptions(), llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  ir->setTargetTriple(triple);
+  ir->setDataLayout(machine->createDataLayout());
+  if (llvm::Error error = mlir::makeOptimizingTransformer(3, 0, machine.get())(ir.get()))
+    return error;
+  llvm::SmallString<0> object;
+  llvm::raw_svector_ostream os(object);
+  llvm::legacy::PassManager passes;
+  if (machine->addPassesToEmitFile(passes, os, nullptr, llvm::CodeGenFileType::ObjectFile))
+    return makeError("target {}: cannot emit an object file", target.name);
+  passes.run(*ir);
+  return std::string(object.str());
+}
+
+llvm::Expected<std::string> emitSharedObject(mlir::ModuleOp module, const CpuTarget &target) {
+  llvm::Expected<std::string> object = emitObject(module, target);
+  if (!object)
+    return object.takeError();
+  llvm::ErrorOr<std::string> lld = llvm::sys::findProgramByName("ld.lld", {GEMC_LLVM_TOOLS_DIR});
+  if (!lld)
+    return makeError("cannot find ld.lld (package lld-22) to link the code section");
+  llvm::SmallString<128> objectPath, libraryPath;
+  if (auto ec = llvm::sys::fs::createTemporaryFile("gemc-code", "o", objectPath))
+    return makeError("cannot create a temporary file: {}", ec.message());
+  if (auto ec = llvm::sys::fs::createTemporaryFile("gemc-code", "so", libraryPath))
+    return makeError("cannot create a temporary file: {}", ec.message());
+  llvm::FileRemover removeObject(objectPath), removeLibrary(libraryPath);
+  {
+    std::ofstream out(objectPath.c_str(), std::ios::binary);
+    out.write(object->data(), std::streamsize(object->size()));
+  }
+  std::string message;
+  llvm::StringRef args[] = {*lld, "-shared", "--hash-style=both", "-o", libraryPath, objectPath};
+  if (llvm::sys::ExecuteAndWait(*lld, args, std::nullopt, {}, 0, 0, &message) != 0)
+    return makeError("linking the code section failed: {}", message);
+  auto library = llvm::MemoryBuffer::getFile(libraryPath, /*IsText=*/false);
+  if (!library)
+    return makeError("cannot read the linked code section: {}", library.getError().message());
+  return (*library)->getBuffer().str();
+}
+
+} // namespace gemc
