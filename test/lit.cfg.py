@@ -30,3 +30,15 @@ config.substitutions.append(
     ("%ckpt_tool", python + " " + os.path.join(config.gemc_src_root, "test", "scripts", "ckpt_tool.py")))
 config.substitutions.append(
     ("%compare_logits", python + " " + os.path.join(config.gemc_src_root, "test", "scripts", "compare_logits.py")))
+
+# Artifacts for x86-64-v4 run only where the CPU has AVX-512 (they are still compiled and
+# disassembled everywhere).
+try:
+    with open("/proc/cpuinfo") as f:
+        flags = f.read()
+    if " avx512f" in flags and " avx512bw" in flags and " avx512vl" in flags:
+        config.available_features.add("avx512")
+    if " avx2" in flags and " fma" in flags:
+        config.available_features.add("avx2")
+except OSError:
+    pass
