@@ -42,3 +42,5 @@ try:
         config.available_features.add("avx2")
 except OSError:
     pass
+config.substitutions.append(
+    ("%artifact_tool", python + " " + os.path.join(config.gemc_src_root, "test", "scripts", "artifact_tool.py")))
