@@ -27,11 +27,18 @@ template <typename T> MemRefDescriptor<T, 2> matrixDescriptor(T *data, int64_t r
   return {data, data, 0, {rows, cols}, {cols, 1}};
 }
 
-/// (ids, start position, context length, weight section, KV cache, logits [tokens, vocab])
+/// Called by generated code between dependent steps; returns when every worker has called it.
+using BarrierFunction = void (*)(void *context);
+
+/// Every worker calls the entry point with the same buffers and its own `worker` number.
+/// (ids, start position, context length, weight section, KV cache, scratch, logits [tokens,
+///  vocab], worker, workers, barrier, barrier context)
 using ForwardFunction = void (*)(MemRefDescriptor<int32_t, 1> *ids, int64_t startPos,
                                  int64_t contextLength, MemRefDescriptor<uint8_t, 1> *weights,
                                  MemRefDescriptor<uint8_t, 1> *kvCache,
-                                 MemRefDescriptor<float, 2> *logits);
+                                 MemRefDescriptor<uint8_t, 1> *scratch,
+                                 MemRefDescriptor<float, 2> *logits, int64_t worker,
+                                 int64_t workers, BarrierFunction barrier, void *barrierContext);
 
 constexpr const char *kForwardCInterfaceSymbol = "_mlir_ciface_gemc_forward";
 

@@ -9,6 +9,7 @@
 #include "gemc/runtime.h"
 
 #include "runtime/Artifact.h"
+#include "runtime/WorkerPool.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -26,8 +27,9 @@ struct gemc_model {
 struct gemc_session {
   gemc_model *model = nullptr;
   int64_t contextLength = 0, position = 0;
-  void *kvCache = nullptr;
-  uint64_t kvBytes = 0;
+  void *kvCache = nullptr, *scratch = nullptr;
+  uint64_t kvBytes = 0, scratchBytes = 0;
+  std::unique_ptr<WorkerPool> pool;
   std::vector<float> logits; // [max_chunk, vocab]: the last call's rows
   int64_t lastRow = -1;
 };
@@ -59,12 +61,18 @@ gemc_status evaluate(gemc_session *s, const int32_t *tokens, int64_t n, float *l
   auto *weights = const_cast<uint8_t *>(m.artifact->section("weights", &weightBytes));
   auto weightsDesc = vectorDescriptor(weights, int64_t(weightBytes));
   auto kvDesc = vectorDescriptor(static_cast<uint8_t *>(s->kvCache), int64_t(s->kvBytes));
+  auto scratchDesc =
+      vectorDescriptor(static_cast<uint8_t *>(s->scratch), int64_t(s->scratchBytes));
   for (int64_t done = 0; done < n;) {
     int64_t count = std::min(m.maxChunk, n - done);
     std::vector<int32_t> chunk(tokens + done, tokens + done + count);
     auto idsDesc = vectorDescriptor(chunk.data(), count);
     auto logitsDesc = matrixDescriptor(s->logits.data(), count, m.vocab);
-    m.forward(&idsDesc, s->position, s->contextLength, &weightsDesc, &kvDesc, &logitsDesc);
+    WorkerPool &pool = *s->pool;
+    pool.run([&](int64_t worker) {
+      m.forward(&idsDesc, s->position, s->contextLength, &weightsDesc, &kvDesc, &scratchDesc,
+                &logitsDesc, worker, pool.size(), &WorkerPool::barrier, &pool);
+    });
     if (logitsOut)
       std::memcpy(logitsOut + done * m.vocab, s->logits.data(),
                   size_t(count * m.vocab) * sizeof(float));
@@ -114,7 +122,7 @@ uint64_t gemc_model_kv_bytes(const gemc_model *model, int64_t contextLength) {
   return plan.kv_fixed_bytes() + plan.kv_per_context_bytes() * uint64_t(contextLength);
 }
 
-gemc_status gemc_session_create(gemc_model *model, int64_t contextLength,
+gemc_status gemc_session_create(gemc_model *model, int64_t contextLength, int32_t threads,
                                 gemc_session **session) {
   if (!model || !session)
     return fail(GEMC_ERROR_ARGUMENT, "gemc_session_create: null argument");
@@ -128,16 +136,19 @@ gemc_status gemc_session_create(gemc_model *model, int64_t contextLength,
   s->model = model;
   s->contextLength = contextLength;
   s->kvBytes = gemc_model_kv_bytes(model, contextLength);
+  s->scratchBytes = model->artifact->manifest().plan()->scratch_bytes();
   s->kvCache = std::calloc(1, std::max<uint64_t>(s->kvBytes, 1));
+  s->scratch = std::aligned_alloc(64, (std::max<uint64_t>(s->scratchBytes, 1) + 63) / 64 * 64);
   try {
     s->logits.resize(size_t(model->maxChunk * model->vocab));
-  } catch (const std::bad_alloc &) {
-    std::free(s->kvCache);
-    s->kvCache = nullptr;
+    s->pool = std::make_unique<WorkerPool>(threads > 0 ? threads
+                                                       : std::thread::hardware_concurrency());
+  } catch (const std::exception &) {
+    s->pool.reset();
   }
-  if (!s->kvCache) {
-    delete s;
-    return fail(GEMC_ERROR_MEMORY, "cannot allocate the session's memory plan");
+  if (!s->kvCache || !s->scratch || !s->pool) {
+    gemc_session_free(s);
+    return fail(GEMC_ERROR_MEMORY, "cannot allocate the session's memory plan and threads");
   }
   *session = s;
   return GEMC_OK;
@@ -147,6 +158,7 @@ void gemc_session_free(gemc_session *session) {
   if (!session)
     return;
   std::free(session->kvCache);
+  std::free(session->scratch);
   delete session;
 }
 
@@ -170,5 +182,8 @@ const float *gemc_session_logits(const gemc_session *session) {
 }
 
 int64_t gemc_session_position(const gemc_session *session) { return session->position; }
+int32_t gemc_session_threads(const gemc_session *session) {
+  return int32_t(session->pool->size());
+}
 
 } // extern "C"

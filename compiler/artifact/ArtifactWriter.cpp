@@ -58,13 +58,13 @@ flatbuffers::Offset<fb::Model> buildModel(flatbuffers::FlatBufferBuilder &fbb,
 }
 
 flatbuffers::Offset<fb::MemoryPlan> buildPlan(flatbuffers::FlatBufferBuilder &fbb,
-                                              const KvCachePlan &plan) {
+                                              const KvCachePlan &plan, uint64_t scratchBytes) {
   std::vector<flatbuffers::Offset<fb::KvLayer>> layers;
   for (const KvCachePlan::Layer &l : plan.layers)
     layers.push_back(fb::CreateKvLayer(fbb, l.layer, l.kvHeads, l.headDim, l.ringCapacity,
                                        l.fixedOffset, l.perContextOffset));
   return fb::CreateMemoryPlan(fbb, plan.maxChunk, plan.fixedBytes, plan.perContextBytes,
-                              fbb.CreateVector(layers));
+                              fbb.CreateVector(layers), scratchBytes);
 }
 
 flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::Tensor>>>
@@ -117,7 +117,7 @@ llvm::Error writeArtifact(const std::string &path, const ArtifactContents &in) {
                                  int32_t(t.vectorWidth));
   auto manifest = fb::CreateManifest(fbb, fbb.CreateString("gemc 0.1"),
                                      buildModel(fbb, in.checkpoint), target,
-                                     buildPlan(fbb, in.kvCache),
+                                     buildPlan(fbb, in.kvCache, in.scratchBytes),
                                      fbb.CreateString(in.entryPoint), fbb.CreateVector(sections),
                                      buildTensors(fbb, in));
   fb::FinishManifestBuffer(fbb, manifest);

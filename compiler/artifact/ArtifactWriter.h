@@ -13,6 +13,7 @@ struct ArtifactContents {
   const WeightLayout &weights;
   const KvCachePlan &kvCache;
   const std::string &code; // the shared object of the code section
+  uint64_t scratchBytes;
   std::string entryPoint;
 };
 

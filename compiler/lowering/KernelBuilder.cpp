@@ -90,11 +90,19 @@ Value KernelBuilder::dot(Value a, ValueRange aPrefix, Value b, ValueRange bPrefi
   return total;
 }
 
+std::pair<Value, Value> KernelBuilder::share(Value count) {
+  auto bound = [&](Value w) {
+    return arith::DivUIOp::create(b_, arith::MulIOp::create(b_, count, w), workers_);
+  };
+  return {bound(worker_), bound(arith::AddIOp::create(b_, worker_, index(1)))};
+}
+
 void KernelBuilder::linear(Value x, Value w, ValueRange wPrefix, int64_t firstRow,
                            int64_t numRows, Value out) {
   int64_t width = cast<MemRefType>(x.getType()).getShape().back();
   // Weight rows outside, tokens inside: a row is read from memory once per call.
-  loop(numRows, [&](Value o) {
+  auto [begin, end] = share(index(numRows));
+  loop(begin, end, 1, [&](Value o) {
     SmallVector<Value> row(wPrefix);
     row.push_back(arith::AddIOp::create(b_, o, index(firstRow)));
     loop(index(0), rows(x), 1, [&](Value t) {
@@ -106,7 +114,8 @@ void KernelBuilder::linear(Value x, Value w, ValueRange wPrefix, int64_t firstRo
 
 void KernelBuilder::map(ValueRange sources, Value dst, int64_t width,
                         function_ref<Value(ValueRange, Value)> fn) {
-  loop(index(0), rows(dst), 1, [&](Value r) {
+  auto [begin, end] = share(rows(dst));
+  loop(begin, end, 1, [&](Value r) {
     chunks(width, [&](Value i, VectorType type) {
       SmallVector<Value> loaded;
       for (Value source : sources)
@@ -116,15 +125,17 @@ void KernelBuilder::map(ValueRange sources, Value dst, int64_t width,
   });
 }
 
-void KernelBuilder::rmsNormRows(Value x, int64_t width, Value gain, double eps) {
-  loop(index(0), rows(x), 1, [&](Value r) {
-    Value meanSquare = arith::DivFOp::create(b_, dot(x, {r}, x, {r}, width), f32(double(width)));
+void KernelBuilder::rmsNormRows(Value src, Value dst, int64_t width, Value gain, double eps) {
+  auto [begin, end] = share(rows(src));
+  loop(begin, end, 1, [&](Value r) {
+    Value meanSquare =
+        arith::DivFOp::create(b_, dot(src, {r}, src, {r}, width), f32(double(width)));
     Value scale = math::RsqrtOp::create(b_, arith::AddFOp::create(b_, meanSquare, f32(eps)));
     chunks(width, [&](Value i, VectorType type) {
-      Value y = arith::MulFOp::create(b_, load(x, {r}, i, type), splat(scale, type));
+      Value y = arith::MulFOp::create(b_, load(src, {r}, i, type), splat(scale, type));
       if (gain)
         y = arith::MulFOp::create(b_, y, load(gain, {}, i, type));
-      store(y, x, {r}, i);
+      store(y, dst, {r}, i);
     });
   });
 }
@@ -137,12 +148,6 @@ Value KernelBuilder::geluTanh(Value x) {
   Value t = math::TanhOp::create(b_, arith::MulFOp::create(b_, c(std::sqrt(2.0 / M_PI)), inner));
   Value half = arith::MulFOp::create(b_, c(0.5), x);
   return arith::MulFOp::create(b_, half, arith::AddFOp::create(b_, c(1.0), t));
-}
-
-Value KernelBuilder::allocRows(Value rows, ArrayRef<int64_t> trailing) {
-  SmallVector<int64_t> shape{ShapedType::kDynamic};
-  shape.append(trailing.begin(), trailing.end());
-  return memref::AllocOp::create(b_, MemRefType::get(shape, b_.getF32Type()), ValueRange{rows});
 }
 
 Value KernelBuilder::rows(Value memref) { return memref::DimOp::create(b_, memref, 0); }

@@ -6,6 +6,10 @@
 // count is static, so loop bounds and vector tails are constants: a row of n values is processed
 // in chunks of `vectorWidth` lanes and then a constant tail of vector<1> chunks, with no masks.
 //
+// The generated function runs on every worker thread at once (SPMD). Work-sharing helpers
+// (linear, map, rmsNormRows, share) give each worker its contiguous slice of the rows; the
+// caller separates dependent steps with barriers.
+//
 //===----------------------------------------------------------------------===//
 #pragma once
 
@@ -18,6 +22,14 @@ class KernelBuilder {
 public:
   KernelBuilder(mlir::ImplicitLocOpBuilder &builder, int64_t vectorWidth)
       : b_(builder), vectorWidth_(vectorWidth) {}
+
+  /// The worker running this code and the number of workers (index values).
+  void setWorkers(mlir::Value worker, mlir::Value workers) {
+    worker_ = worker;
+    workers_ = workers;
+  }
+  /// This worker's slice [begin, end) of [0, count).
+  std::pair<mlir::Value, mlir::Value> share(mlir::Value count);
 
   mlir::ImplicitLocOpBuilder &builder() { return b_; }
   mlir::Value index(int64_t value);
@@ -48,20 +60,20 @@ public:
   mlir::Value dot(mlir::Value a, mlir::ValueRange aPrefix, mlir::Value b,
                   mlir::ValueRange bPrefix, int64_t count);
   /// out[t, o] = sum_i x[t, i] * w[wPrefix..., firstRow + o, i] for every row t of x and
-  /// o < numRows. x and out are f32 [T, n]; w may be bf16, f16 or f32.
+  /// o < numRows; this worker computes its share of o. x and out are f32 [T, n]; w may be
+  /// bf16, f16 or f32.
   void linear(mlir::Value x, mlir::Value w, mlir::ValueRange wPrefix, int64_t firstRow,
               int64_t numRows, mlir::Value out);
-  /// dst[r, i] = fn(src rows...) for every row r and i < width; `sources` and `dst` are f32
-  /// [R, width] (dst may be one of them). fn gets the loaded chunks and the row.
+  /// dst[r, i] = fn(src rows...) for this worker's rows r and i < width; `sources` and `dst`
+  /// are f32 [R, width] (dst may be one of them). fn gets the loaded chunks and the row.
   void map(mlir::ValueRange sources, mlir::Value dst, int64_t width,
            llvm::function_ref<mlir::Value(mlir::ValueRange, mlir::Value)> fn);
-  /// RMSNorm of every row of f32 [R, width] memref `x` in place, times gain[i] if given.
-  void rmsNormRows(mlir::Value x, int64_t width, mlir::Value gain, double eps);
+  /// dst = RMSNorm of each of this worker's rows of f32 [R, width] `src`, times gain[i] if
+  /// given (dst may be src).
+  void rmsNormRows(mlir::Value src, mlir::Value dst, int64_t width, mlir::Value gain, double eps);
   /// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) on an f32 vector or scalar.
   mlir::Value geluTanh(mlir::Value x);
 
-  /// A new f32 buffer of `shape` whose dimension 0 is `rows`.
-  mlir::Value allocRows(mlir::Value rows, llvm::ArrayRef<int64_t> trailing);
   /// The number of rows (dimension 0) of a memref.
   mlir::Value rows(mlir::Value memref);
   /// A [rows * ..., last] view of a memref of rank >= 2 with dynamic dimension 0.
@@ -70,6 +82,7 @@ public:
 private:
   mlir::ImplicitLocOpBuilder &b_;
   int64_t vectorWidth_;
+  mlir::Value worker_, workers_;
 };
 
 } // namespace gemc

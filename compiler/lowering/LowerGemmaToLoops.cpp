@@ -3,10 +3,14 @@
 // Rewrites the gemma forward function into `gemc_forward`, a function on buffers made of scf
 // loops, vector loads/FMAs/reductions, arith and math ops. Weights become views of one weight
 // section at the offsets of WeightLayout; each attention layer reads and writes its region of one
-// KV-cache buffer at the offsets of KvCachePlan; activations get buffers allocated per call and
-// freed after their last use. All shapes except the token count are constants, so every loop
-// has static bounds and vector tails are static (KernelBuilder). The lowering goes op by op in
-// program order: each gemma op maps to one short emitter below.
+// KV-cache buffer at the offsets of KvCachePlan; activations live in one scratch buffer at
+// offsets a compile-time arena assigns (a slab sized for max-chunk tokens, reused after the
+// value's last use), so a call allocates nothing. All shapes except the token count are
+// constants, so every loop has static bounds and vector tails are static (KernelBuilder).
+//
+// Every worker thread runs the whole function (SPMD): each step shares its rows or output
+// channels among the workers, and a barrier separates steps that read what another worker
+// wrote. The lowering goes op by op in program order: each gemma op maps to one short emitter.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +22,7 @@
 
 #include <llvm/ADT/TypeSwitch.h>
 #include <mlir/Dialect/Arith/IR/Arith.h>
+#include <mlir/Dialect/LLVMIR/LLVMDialect.h>
 #include <mlir/Dialect/Math/IR/Math.h>
 #include <mlir/Dialect/SCF/IR/SCF.h>
 #include <mlir/Dialect/Vector/IR/VectorOps.h>
@@ -31,12 +36,42 @@ namespace {
 
 ArrayRef<int64_t> shapeOf(Value value) { return cast<ShapedType>(value.getType()).getShape(); }
 
+/// Assigns byte offsets in the scratch buffer at compile time: first fit among released slabs,
+/// else a new slab at the end.
+class ScratchArena {
+public:
+  uint64_t allocate(uint64_t bytes) {
+    for (Slab &slab : slabs_)
+      if (slab.free && slab.bytes >= bytes) {
+        slab.free = false;
+        return slab.offset;
+      }
+    slabs_.push_back({end_, bytes, false});
+    end_ += (bytes + 63) / 64 * 64;
+    return slabs_.back().offset;
+  }
+  void release(uint64_t offset) {
+    for (Slab &slab : slabs_)
+      if (slab.offset == offset)
+        slab.free = true;
+  }
+  uint64_t size() const { return end_; }
+
+private:
+  struct Slab {
+    uint64_t offset, bytes;
+    bool free;
+  };
+  std::vector<Slab> slabs_;
+  uint64_t end_ = 0;
+};
+
 class ForwardLowering {
 public:
   ForwardLowering(func::FuncOp forward, func::FuncOp lowered, const CpuLoweringOptions &options)
       : forward_(forward), b_(lowered.getLoc(), lowered.getContext()),
-        k_(b_, options.vectorWidth), weights_(planWeightLayout(forward)),
-        kv_(planKvCache(forward, options.maxChunk)) {
+        k_(b_, options.vectorWidth), maxChunk_(options.maxChunk),
+        weights_(planWeightLayout(forward)), kv_(planKvCache(forward, options.maxChunk)) {
     Block *entry = lowered.addEntryBlock();
     b_.setInsertionPointToStart(entry);
     ids_ = entry->getArgument(0);
@@ -44,23 +79,34 @@ public:
     contextLength_ = entry->getArgument(2);
     weightSection_ = entry->getArgument(3);
     kvCache_ = entry->getArgument(4);
-    logits_ = entry->getArgument(5);
+    scratch_ = entry->getArgument(5);
+    logits_ = entry->getArgument(6);
+    worker_ = entry->getArgument(7);
+    k_.setWorkers(worker_, entry->getArgument(8));
+    barrierFn_ = entry->getArgument(9);
+    barrierContext_ = entry->getArgument(10);
   }
 
   LogicalResult run();
+  uint64_t scratchBytes() const { return arena_.size(); }
 
 private:
   Value buffer(Value tensor) { return buffers_.lookup(tensor); }
-  Value alloc(Value result) {
-    SmallVector<int64_t> trailing(shapeOf(result).drop_front());
-    return k_.allocRows(tokens_, trailing);
-  }
-  /// A 2-D [rows, last] view of an activation buffer.
-  Value rows2d(Value tensor) { return k_.flattenRows(buffer(tensor)); }
-  Value copyOf(Value tensor);
+  /// A scratch buffer of f32 [tokens, trailing...], or of a static `shape` if `tokenRows` is
+  /// false; it stays reserved until release().
+  Value scratch(ArrayRef<int64_t> trailing, Type element = {}, bool tokenRows = true);
+  Value scratchFor(Value result) { return scratch(shapeOf(result).drop_front()); }
+  void release(Value buffer) { arena_.release(scratchOffsets_.lookup(buffer)); }
+  void barrier() { func::CallIndirectOp::create(b_, barrierFn_, ValueRange{barrierContext_}); }
+  /// Emits `body` for worker 0 only.
+  void serial(function_ref<void()> body);
   Value constantTable(const std::string &name, ArrayRef<float> values);
   Value kvRegion(int64_t layer, bool values);
   void rope(Value heads, gemma::AttentionOp op);
+  Value tokenId(Value t);
+  Value packHeads(Value heads) {
+    return memref::CollapseShapeOp::create(b_, heads, ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+  }
 
   Value lowerWeight(gemma::WeightOp op);
   Value lowerEmbed(gemma::EmbedOp op);
@@ -68,9 +114,11 @@ private:
   Value lowerPleInputs(gemma::PleInputsOp op);
   Value lowerPleInject(gemma::PleInjectOp op);
   Value lowerAttention(gemma::AttentionOp op);
-  void appendKv(gemma::AttentionOp op);
+  void storeKv(gemma::AttentionOp op, Value keys, Value values);
+  void attendHeads(gemma::AttentionOp op, Value queries, Value out);
   Value lowerMlp(gemma::MlpOp op);
   Value lowerMoe(gemma::MoeOp op);
+  void routeTokens(gemma::MoeOp op, Value logits, Value chosen, Value weights);
   Value lowerLayerScalar(gemma::LayerScalarOp op);
   Value lowerLmHead(gemma::LmHeadOp op);
   Value lowerAdd(arith::AddFOp op);
@@ -78,30 +126,31 @@ private:
   func::FuncOp forward_;
   ImplicitLocOpBuilder b_;
   KernelBuilder k_;
+  int64_t maxChunk_;
   WeightLayout weights_;
   KvCachePlan kv_;
-  Value ids_, startPos_, contextLength_, weightSection_, kvCache_, logits_, tokens_;
-  DenseMap<Value, Value> buffers_;   // gemma tensor value -> buffer
-  DenseSet<Value> owned_;            // buffers this function allocated
+  ScratchArena arena_;
+  Value ids_, startPos_, contextLength_, weightSection_, kvCache_, scratch_, logits_, tokens_;
+  Value worker_, barrierFn_, barrierContext_;
+  DenseMap<Value, Value> buffers_;          // gemma tensor value -> buffer
+  DenseMap<Value, uint64_t> scratchOffsets_; // scratch buffer -> arena offset
 };
 
 LogicalResult ForwardLowering::run() {
   Block &body = forward_.getBody().front();
   tokens_ = memref::DimOp::create(b_, ids_, 0);
-  // Free each activation buffer right after its last use.
   DenseMap<Operation *, SmallVector<Value>> lastUses;
+  DenseMap<Value, Operation *> lastUser;
   for (Operation &op : body)
     for (Value operand : op.getOperands())
-      if (isa<RankedTensorType>(operand.getType())) {
-        for (auto &[user, values] : lastUses)
-          llvm::erase(values, operand);
-        lastUses[&op].push_back(operand);
-      }
+      lastUser[operand] = &op;
+  for (auto &[value, user] : lastUser)
+    lastUses[user].push_back(value);
 
   for (Operation &op : body) {
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
       if (buffer(ret.getOperand(0)) != logits_)
-        memref::CopyOp::create(b_, buffer(ret.getOperand(0)), logits_);
+        return op.emitOpError("must return the lm_head logits");
       break;
     }
     Value result = TypeSwitch<Operation *, Value>(&op)
@@ -120,96 +169,41 @@ LogicalResult ForwardLowering::run() {
     if (!result)
       return op.emitOpError("has no CPU lowering");
     buffers_[op.getResult(0)] = result;
-    if (!isa<gemma::WeightOp>(op) && result != logits_)
-      owned_.insert(result);
+    if (!isa<gemma::WeightOp>(op))
+      barrier(); // every worker's share of this op is written before the next op reads it
     for (Value dead : lastUses.lookup(&op))
-      if (owned_.contains(buffer(dead)))
-        memref::DeallocOp::create(b_, buffer(dead));
+      if (scratchOffsets_.count(buffer(dead)))
+        release(buffer(dead));
   }
   func::ReturnOp::create(b_);
   return success();
 }
 
-Value ForwardLowering::copyOf(Value tensor) {
-  Value copy = alloc(tensor);
-  memref::CopyOp::create(b_, buffer(tensor), copy);
-  return copy;
+Value ForwardLowering::scratch(ArrayRef<int64_t> trailing, Type element, bool tokenRows) {
+  element = element ? element : b_.getF32Type();
+  SmallVector<int64_t> shape;
+  if (tokenRows)
+    shape.push_back(ShapedType::kDynamic);
+  shape.append(trailing.begin(), trailing.end());
+  int64_t elements = tokenRows ? maxChunk_ : 1;
+  for (int64_t dim : trailing)
+    elements *= dim;
+  uint64_t offset = arena_.allocate(uint64_t(elements) * element.getIntOrFloatBitWidth() / 8);
+  SmallVector<Value> sizes;
+  if (tokenRows)
+    sizes.push_back(tokens_);
+  Value view = memref::ViewOp::create(b_, MemRefType::get(shape, element), scratch_,
+                                      k_.index(int64_t(offset)), sizes);
+  scratchOffsets_[view] = offset;
+  return view;
 }
 
-Value ForwardLowering::lowerWeight(gemma::WeightOp op) {
-  auto type = cast<RankedTensorType>(op.getType());
-  uint64_t offset = weights_.find(op.getName())->offset;
-  auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
-  return memref::ViewOp::create(b_, memrefType, weightSection_, k_.index(int64_t(offset)),
-                                ValueRange{});
-}
-
-Value ForwardLowering::lowerEmbed(gemma::EmbedOp op) {
-  Value out = alloc(op.getResult()), table = buffer(op.getTable());
-  int64_t width = shapeOf(op.getTable())[1];
-  Value scale = k_.f32(op.getScale().convertToDouble());
-  k_.loop(k_.index(0), tokens_, 1, [&](Value t) {
-    Value id = arith::IndexCastOp::create(b_, b_.getIndexType(),
-                                          memref::LoadOp::create(b_, ids_, ValueRange{t}));
-    k_.chunks(width, [&](Value i, VectorType type) {
-      Value row = k_.load(table, {id}, i, type);
-      k_.store(arith::MulFOp::create(b_, row, k_.splat(scale, type)), out, {t}, i);
-    });
-  });
-  return out;
-}
-
-Value ForwardLowering::lowerRmsNorm(gemma::RMSNormOp op) {
-  Value out = copyOf(op.getInput());
-  Value gain = op.getWeight() ? buffer(op.getWeight()) : Value();
-  k_.rmsNormRows(k_.flattenRows(out), shapeOf(op.getInput()).back(), gain,
-                 op.getEps().convertToDouble());
-  return out;
-}
-
-Value ForwardLowering::lowerPleInputs(gemma::PleInputsOp op) {
-  ArrayRef<int64_t> shape = shapeOf(op.getResult());
-  int64_t layers = shape[1], width = shape[2], hidden = shapeOf(op.getEmbeddings())[1];
-  Value out = alloc(op.getResult());
-  Value packed = memref::CollapseShapeOp::create(b_, out, ArrayRef<ReassociationIndices>{{0}, {1, 2}});
-  k_.linear(buffer(op.getEmbeddings()), buffer(op.getModelProjection()), {}, 0, layers * width,
-            packed);
-  Value projectionScale = k_.f32(std::pow(double(hidden), -0.5));
-  k_.map({packed}, packed, layers * width, [&](ValueRange v, Value) {
-    return arith::MulFOp::create(b_, v[0], k_.splat(projectionScale, v[0].getType())).getResult();
-  });
-  k_.rmsNormRows(k_.flattenRows(out), width, buffer(op.getProjectionNorm()),
-                 op.getEps().convertToDouble());
-  Value tokenScale = k_.f32(op.getTokenScale().convertToDouble()), half = k_.f32(std::sqrt(0.5));
-  Value table = buffer(op.getPleTable());
-  k_.loop(k_.index(0), tokens_, 1, [&](Value t) {
-    Value id = arith::IndexCastOp::create(b_, b_.getIndexType(),
-                                          memref::LoadOp::create(b_, ids_, ValueRange{t}));
-    k_.chunks(layers * width, [&](Value i, VectorType type) {
-      Value token = arith::MulFOp::create(b_, k_.load(table, {id}, i, type),
-                                          k_.splat(tokenScale, type));
-      Value sum = arith::AddFOp::create(b_, k_.load(packed, {t}, i, type), token);
-      k_.store(arith::MulFOp::create(b_, sum, k_.splat(half, type)), packed, {t}, i);
-    });
-  });
-  return out;
-}
-
-Value ForwardLowering::lowerPleInject(gemma::PleInjectOp op) {
-  int64_t width = shapeOf(op.getInputGate())[0], hidden = shapeOf(op.getHidden())[1];
-  Value gate = k_.allocRows(tokens_, {width});
-  k_.linear(buffer(op.getHidden()), buffer(op.getInputGate()), {}, 0, width, gate);
-  Value ple = buffer(op.getPleInputs()), layer = k_.index(op.getLayer());
-  k_.loop(k_.index(0), tokens_, 1, [&](Value t) {
-    k_.chunks(width, [&](Value i, VectorType type) {
-      Value g = k_.geluTanh(k_.load(gate, {t}, i, type));
-      k_.store(arith::MulFOp::create(b_, g, k_.load(ple, {t, layer}, i, type)), gate, {t}, i);
-    });
-  });
-  Value out = alloc(op.getResult());
-  k_.linear(gate, buffer(op.getProjection()), {}, 0, hidden, out);
-  memref::DeallocOp::create(b_, gate);
-  return out;
+void ForwardLowering::serial(function_ref<void()> body) {
+  Value first = arith::CmpIOp::create(b_, arith::CmpIPredicate::eq, worker_, k_.index(0));
+  auto ifOp = scf::IfOp::create(b_, first, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b_);
+  b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  body();
 }
 
 /// A read-only f32 table in the module, as a memref.
@@ -225,6 +219,93 @@ Value ForwardLowering::constantTable(const std::string &name, ArrayRef<float> va
                              /*constant=*/true, /*alignment=*/IntegerAttr());
   }
   return memref::GetGlobalOp::create(b_, type, name);
+}
+
+Value ForwardLowering::tokenId(Value t) {
+  return arith::IndexCastOp::create(b_, b_.getIndexType(),
+                                    memref::LoadOp::create(b_, ids_, ValueRange{t}));
+}
+
+Value ForwardLowering::lowerWeight(gemma::WeightOp op) {
+  auto type = cast<RankedTensorType>(op.getType());
+  uint64_t offset = weights_.find(op.getName())->offset;
+  auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
+  return memref::ViewOp::create(b_, memrefType, weightSection_, k_.index(int64_t(offset)),
+                                ValueRange{});
+}
+
+Value ForwardLowering::lowerEmbed(gemma::EmbedOp op) {
+  Value out = scratchFor(op.getResult()), table = buffer(op.getTable());
+  int64_t width = shapeOf(op.getTable())[1];
+  Value scale = k_.f32(op.getScale().convertToDouble());
+  auto [begin, end] = k_.share(tokens_);
+  k_.loop(begin, end, 1, [&](Value t) {
+    Value id = tokenId(t);
+    k_.chunks(width, [&](Value i, VectorType type) {
+      Value row = k_.load(table, {id}, i, type);
+      k_.store(arith::MulFOp::create(b_, row, k_.splat(scale, type)), out, {t}, i);
+    });
+  });
+  return out;
+}
+
+Value ForwardLowering::lowerRmsNorm(gemma::RMSNormOp op) {
+  Value out = scratchFor(op.getResult());
+  Value gain = op.getWeight() ? buffer(op.getWeight()) : Value();
+  k_.rmsNormRows(k_.flattenRows(buffer(op.getInput())), k_.flattenRows(out),
+                 shapeOf(op.getInput()).back(), gain, op.getEps().convertToDouble());
+  return out;
+}
+
+Value ForwardLowering::lowerPleInputs(gemma::PleInputsOp op) {
+  ArrayRef<int64_t> shape = shapeOf(op.getResult());
+  int64_t layers = shape[1], width = shape[2], hidden = shapeOf(op.getEmbeddings())[1];
+  Value out = scratchFor(op.getResult());
+  Value packed = packHeads(out);
+  k_.linear(buffer(op.getEmbeddings()), buffer(op.getModelProjection()), {}, 0, layers * width,
+            packed);
+  barrier();
+  Value projectionScale = k_.f32(std::pow(double(hidden), -0.5));
+  k_.map({packed}, packed, layers * width, [&](ValueRange v, Value) {
+    return arith::MulFOp::create(b_, v[0], k_.splat(projectionScale, v[0].getType())).getResult();
+  });
+  barrier();
+  Value rows = k_.flattenRows(out);
+  k_.rmsNormRows(rows, rows, width, buffer(op.getProjectionNorm()), op.getEps().convertToDouble());
+  barrier();
+  Value tokenScale = k_.f32(op.getTokenScale().convertToDouble()), half = k_.f32(std::sqrt(0.5));
+  Value table = buffer(op.getPleTable());
+  auto [begin, end] = k_.share(tokens_);
+  k_.loop(begin, end, 1, [&](Value t) {
+    Value id = tokenId(t);
+    k_.chunks(layers * width, [&](Value i, VectorType type) {
+      Value token = arith::MulFOp::create(b_, k_.load(table, {id}, i, type),
+                                          k_.splat(tokenScale, type));
+      Value sum = arith::AddFOp::create(b_, k_.load(packed, {t}, i, type), token);
+      k_.store(arith::MulFOp::create(b_, sum, k_.splat(half, type)), packed, {t}, i);
+    });
+  });
+  return out;
+}
+
+Value ForwardLowering::lowerPleInject(gemma::PleInjectOp op) {
+  int64_t width = shapeOf(op.getInputGate())[0], hidden = shapeOf(op.getHidden())[1];
+  Value gate = scratch({width});
+  k_.linear(buffer(op.getHidden()), buffer(op.getInputGate()), {}, 0, width, gate);
+  barrier();
+  Value ple = buffer(op.getPleInputs()), layer = k_.index(op.getLayer());
+  auto [begin, end] = k_.share(tokens_);
+  k_.loop(begin, end, 1, [&](Value t) {
+    k_.chunks(width, [&](Value i, VectorType type) {
+      Value g = k_.geluTanh(k_.load(gate, {t}, i, type));
+      k_.store(arith::MulFOp::create(b_, g, k_.load(ple, {t, layer}, i, type)), gate, {t}, i);
+    });
+  });
+  barrier();
+  Value out = scratchFor(op.getResult());
+  k_.linear(gate, buffer(op.getProjection()), {}, 0, hidden, out);
+  release(gate);
+  return out;
 }
 
 /// The K (or V) region of a layer's cache: f32 [capacity, kv heads, head dim].
@@ -244,7 +325,8 @@ Value ForwardLowering::kvRegion(int64_t layer, bool values) {
   return memref::ViewOp::create(b_, type, kvCache_, offset, ValueRange{capacity});
 }
 
-/// Rotate-half RoPE of f32 [T, heads, head dim] in place, token t at position start + t.
+/// Rotate-half RoPE of f32 [T, heads, head dim] in place, token t at position start + t; each
+/// worker rotates its share of the tokens.
 void ForwardLowering::rope(Value heads, gemma::AttentionOp op) {
   int64_t headDim = op.getHeadDim(), half = headDim / 2, rotated = half;
   if (op.getRope() == gemma::RopeKind::Proportional)
@@ -257,7 +339,8 @@ void ForwardLowering::rope(Value heads, gemma::AttentionOp op) {
     invFreq.push_back(float(1.0 / std::pow(theta, double(2 * c) / double(headDim))));
   int64_t numHeads = shapeOf(heads)[1];
   Value table = constantTable("gemc_rope_inv_freq_" + std::to_string(op.getLayer()), invFreq);
-  k_.loop(k_.index(0), tokens_, 1, [&](Value t) {
+  auto [begin, end] = k_.share(tokens_);
+  k_.loop(begin, end, 1, [&](Value t) {
     Value pos = arith::AddIOp::create(b_, startPos_, t);
     Value posF = arith::UIToFPOp::create(
         b_, b_.getF32Type(), arith::IndexCastUIOp::create(b_, b_.getI64Type(), pos));
@@ -278,218 +361,257 @@ void ForwardLowering::rope(Value heads, gemma::AttentionOp op) {
   });
 }
 
-/// Projects, normalizes and rotates the call's K and V and writes them into the layer's cache
-/// at slot position % capacity.
-void ForwardLowering::appendKv(gemma::AttentionOp op) {
-  int64_t kvHeads = op.getNumKvHeads(), headDim = op.getHeadDim();
-  double eps = op.getEps().convertToDouble();
-  Value keys = k_.allocRows(tokens_, {kvHeads, headDim});
-  Value values = k_.allocRows(tokens_, {kvHeads, headDim});
-  auto packed = [&](Value heads) {
-    return memref::CollapseShapeOp::create(b_, heads, ArrayRef<ReassociationIndices>{{0}, {1, 2}});
-  };
-  Value input = buffer(op.getInput());
-  k_.linear(input, buffer(op.getKProj()), {}, 0, kvHeads * headDim, packed(keys));
-  if (op.getVFromK()) // V is the raw K projection, taken before k_norm and RoPE
-    memref::CopyOp::create(b_, keys, values);
-  else
-    k_.linear(input, buffer(op.getVProj()), {}, 0, kvHeads * headDim, packed(values));
-  k_.rmsNormRows(k_.flattenRows(keys), headDim, buffer(op.getKNorm()), eps);
-  k_.rmsNormRows(k_.flattenRows(values), headDim, Value(), eps);
-  rope(keys, op);
-
+/// Writes the call's rotated K and normalized V into the layer's cache at slot
+/// position % capacity; each worker stores the tokens it rotated.
+void ForwardLowering::storeKv(gemma::AttentionOp op, Value keys, Value values) {
   Value cacheK = kvRegion(op.getLayer(), false), cacheV = kvRegion(op.getLayer(), true);
   Value capacity = memref::DimOp::create(b_, cacheK, 0);
-  k_.loop(k_.index(0), tokens_, 1, [&](Value t) {
+  auto [begin, end] = k_.share(tokens_);
+  k_.loop(begin, end, 1, [&](Value t) {
     Value slot = arith::RemUIOp::create(b_, arith::AddIOp::create(b_, startPos_, t), capacity);
-    k_.loop(kvHeads, [&](Value h) {
-      k_.chunks(headDim, [&](Value i, VectorType type) {
+    k_.loop(op.getNumKvHeads(), [&](Value h) {
+      k_.chunks(op.getHeadDim(), [&](Value i, VectorType type) {
         k_.store(k_.load(keys, {t, h}, i, type), cacheK, {slot, h}, i);
         k_.store(k_.load(values, {t, h}, i, type), cacheV, {slot, h}, i);
       });
     });
   });
-  memref::DeallocOp::create(b_, keys);
-  memref::DeallocOp::create(b_, values);
 }
 
-Value ForwardLowering::lowerAttention(gemma::AttentionOp op) {
-  int64_t heads = op.getNumHeads(), kvHeads = op.getNumKvHeads(), headDim = op.getHeadDim();
-  int64_t group = heads / kvHeads, hidden = shapeOf(op.getInput())[1];
-  if (!op.getKvSourceLayer())
-    appendKv(op);
+/// out[t, h] = softmax over the visible keys of q[t, h] . k, times v, for this worker's share
+/// of the (token, head) pairs. Online softmax: out accumulates p_j * v_j rescaled as the running
+/// maximum grows; the final division by the running sum normalizes it.
+void ForwardLowering::attendHeads(gemma::AttentionOp op, Value queries, Value out) {
+  int64_t heads = op.getNumHeads(), headDim = op.getHeadDim();
+  int64_t group = heads / op.getNumKvHeads();
   int64_t owner = op.getKvSourceLayer().value_or(op.getLayer());
   Value cacheK = kvRegion(owner, false), cacheV = kvRegion(owner, true);
   Value capacity = memref::DimOp::create(b_, cacheK, 0);
-
-  Value queries = k_.allocRows(tokens_, {heads, headDim});
-  auto packed = [&](Value h) {
-    return memref::CollapseShapeOp::create(b_, h, ArrayRef<ReassociationIndices>{{0}, {1, 2}});
-  };
-  k_.linear(buffer(op.getInput()), buffer(op.getQProj()), {}, 0, heads * headDim,
-            packed(queries));
-  k_.rmsNormRows(k_.flattenRows(queries), headDim, buffer(op.getQNorm()),
-                 op.getEps().convertToDouble());
-  rope(queries, op);
-
-  // Online softmax over the visible keys: out accumulates p_j * v_j rescaled as the running
-  // maximum grows; the final division by the running sum normalizes it.
-  Value out = k_.allocRows(tokens_, {heads, headDim});
   Value negInf = k_.f32(-INFINITY);
-  k_.loop(k_.index(0), tokens_, 1, [&](Value t) {
+  auto [begin, end] = k_.share(arith::MulIOp::create(b_, tokens_, k_.index(heads)));
+  k_.loop(begin, end, 1, [&](Value pair) {
+    Value t = arith::DivUIOp::create(b_, pair, k_.index(heads));
+    Value h = arith::RemUIOp::create(b_, pair, k_.index(heads));
     Value query = arith::AddIOp::create(b_, startPos_, t);
     Value last = arith::AddIOp::create(b_, query, k_.index(1));
     Value first = k_.index(0);
     if (std::optional<int64_t> window = op.getSlidingWindow())
       first = arith::SubIOp::create(
           b_, arith::MaxUIOp::create(b_, last, k_.index(*window)), k_.index(*window));
-    k_.loop(heads, [&](Value h) {
-      Value kvHead = arith::DivUIOp::create(b_, h, k_.index(group));
-      k_.chunks(headDim, [&](Value i, VectorType type) {
-        k_.store(k_.splat(k_.f32(0), type), out, {t, h}, i);
-      });
-      SmallVector<Value> state = k_.loopCarrying(
-          first, last, 1, {negInf, k_.f32(0)}, [&](Value j, ValueRange carried) {
-            Value slot = arith::RemUIOp::create(b_, j, capacity);
-            Value score = k_.dot(queries, {t, h}, cacheK, {slot, kvHead}, headDim);
-            Value maximum = arith::MaximumFOp::create(b_, carried[0], score);
-            Value rescale =
-                math::ExpOp::create(b_, arith::SubFOp::create(b_, carried[0], maximum));
-            Value weight = math::ExpOp::create(b_, arith::SubFOp::create(b_, score, maximum));
-            Value sum = arith::AddFOp::create(
-                b_, arith::MulFOp::create(b_, carried[1], rescale), weight);
-            k_.chunks(headDim, [&](Value i, VectorType type) {
-              Value acc = arith::MulFOp::create(b_, k_.load(out, {t, h}, i, type),
-                                                k_.splat(rescale, type));
-              Value v = k_.load(cacheV, {slot, kvHead}, i, type);
-              k_.store(vector::FMAOp::create(b_, k_.splat(weight, type), v, acc), out, {t, h},
-                       i);
-            });
-            return SmallVector<Value>{maximum, sum};
+    Value kvHead = arith::DivUIOp::create(b_, h, k_.index(group));
+    k_.chunks(headDim, [&](Value i, VectorType type) {
+      k_.store(k_.splat(k_.f32(0), type), out, {t, h}, i);
+    });
+    SmallVector<Value> state = k_.loopCarrying(
+        first, last, 1, {negInf, k_.f32(0)}, [&](Value j, ValueRange carried) {
+          Value slot = arith::RemUIOp::create(b_, j, capacity);
+          Value score = k_.dot(queries, {t, h}, cacheK, {slot, kvHead}, headDim);
+          Value maximum = arith::MaximumFOp::create(b_, carried[0], score);
+          Value rescale = math::ExpOp::create(b_, arith::SubFOp::create(b_, carried[0], maximum));
+          Value weight = math::ExpOp::create(b_, arith::SubFOp::create(b_, score, maximum));
+          Value sum =
+              arith::AddFOp::create(b_, arith::MulFOp::create(b_, carried[1], rescale), weight);
+          k_.chunks(headDim, [&](Value i, VectorType type) {
+            Value acc = arith::MulFOp::create(b_, k_.load(out, {t, h}, i, type),
+                                              k_.splat(rescale, type));
+            Value v = k_.load(cacheV, {slot, kvHead}, i, type);
+            k_.store(vector::FMAOp::create(b_, k_.splat(weight, type), v, acc), out, {t, h}, i);
           });
-      Value inverse = arith::DivFOp::create(b_, k_.f32(1), state[1]);
-      k_.chunks(headDim, [&](Value i, VectorType type) {
-        k_.store(arith::MulFOp::create(b_, k_.load(out, {t, h}, i, type),
-                                       k_.splat(inverse, type)),
-                 out, {t, h}, i);
-      });
+          return SmallVector<Value>{maximum, sum};
+        });
+    Value inverse = arith::DivFOp::create(b_, k_.f32(1), state[1]);
+    k_.chunks(headDim, [&](Value i, VectorType type) {
+      k_.store(arith::MulFOp::create(b_, k_.load(out, {t, h}, i, type), k_.splat(inverse, type)),
+               out, {t, h}, i);
     });
   });
-  memref::DeallocOp::create(b_, queries);
-  Value result = k_.allocRows(tokens_, {hidden});
-  k_.linear(packed(out), buffer(op.getOProj()), {}, 0, hidden, result);
-  memref::DeallocOp::create(b_, out);
+}
+
+Value ForwardLowering::lowerAttention(gemma::AttentionOp op) {
+  int64_t heads = op.getNumHeads(), kvHeads = op.getNumKvHeads(), headDim = op.getHeadDim();
+  int64_t hidden = shapeOf(op.getInput())[1];
+  double eps = op.getEps().convertToDouble();
+  bool ownsKv = !op.getKvSourceLayer();
+  Value input = buffer(op.getInput());
+  Value queries = scratch({heads, headDim}), keys, values;
+  k_.linear(input, buffer(op.getQProj()), {}, 0, heads * headDim, packHeads(queries));
+  if (ownsKv) {
+    keys = scratch({kvHeads, headDim});
+    values = scratch({kvHeads, headDim});
+    k_.linear(input, buffer(op.getKProj()), {}, 0, kvHeads * headDim, packHeads(keys));
+    if (!op.getVFromK())
+      k_.linear(input, buffer(op.getVProj()), {}, 0, kvHeads * headDim, packHeads(values));
+  }
+  barrier();
+  Value queryRows = k_.flattenRows(queries);
+  k_.rmsNormRows(queryRows, queryRows, headDim, buffer(op.getQNorm()), eps);
+  if (ownsKv) {
+    // V first: with v_from_k it is the raw K projection, before k_norm and RoPE. A worker owns
+    // the same rows in both norms, so no barrier is needed between them.
+    Value keyRows = k_.flattenRows(keys), valueRows = k_.flattenRows(values);
+    k_.rmsNormRows(op.getVFromK() ? keyRows : valueRows, valueRows, headDim, Value(), eps);
+    k_.rmsNormRows(keyRows, keyRows, headDim, buffer(op.getKNorm()), eps);
+  }
+  barrier();
+  rope(queries, op);
+  if (ownsKv) {
+    rope(keys, op);
+    storeKv(op, keys, values); // the same worker rotated these tokens
+  }
+  barrier();
+  Value out = scratch({heads, headDim});
+  attendHeads(op, queries, out);
+  barrier();
+  Value result = scratchFor(op.getResult());
+  k_.linear(packHeads(out), buffer(op.getOProj()), {}, 0, hidden, result);
+  for (Value temporary : {queries, keys, values, out})
+    if (temporary)
+      release(temporary);
   return result;
 }
 
 Value ForwardLowering::lowerMlp(gemma::MlpOp op) {
   int64_t width = shapeOf(op.getGate())[0], hidden = shapeOf(op.getInput())[1];
   Value input = buffer(op.getInput());
-  Value gate = k_.allocRows(tokens_, {width}), up = k_.allocRows(tokens_, {width});
+  Value gate = scratch({width}), up = scratch({width});
   k_.linear(input, buffer(op.getGate()), {}, 0, width, gate);
   k_.linear(input, buffer(op.getUp()), {}, 0, width, up);
+  barrier();
   k_.map({gate, up}, gate, width, [&](ValueRange v, Value) {
     return arith::MulFOp::create(b_, k_.geluTanh(v[0]), v[1]).getResult();
   });
-  Value out = alloc(op.getResult());
+  barrier();
+  Value out = scratchFor(op.getResult());
   k_.linear(gate, buffer(op.getDown()), {}, 0, hidden, out);
-  memref::DeallocOp::create(b_, gate);
-  memref::DeallocOp::create(b_, up);
+  release(gate);
+  release(up);
   return out;
+}
+
+/// On worker 0: softmax over each token's router logits, top-k by repeated argmax (strict >,
+/// so ties go to the lower expert; a taken expert's probability becomes -1), renormalised and
+/// times per_expert_scale, into chosen [T, k] (i64) and weights [T, k].
+void ForwardLowering::routeTokens(gemma::MoeOp op, Value logits, Value chosen, Value weights) {
+  int64_t experts = shapeOf(op.getDown())[0], topK = op.getTopK();
+  Value perExpert = buffer(op.getPerExpertScale());
+  auto logit = [&](Value t, Value e) {
+    return memref::LoadOp::create(b_, logits, ValueRange{t, e}).getResult();
+  };
+  serial([&] {
+    k_.loop(k_.index(0), tokens_, 1, [&](Value t) {
+      Value maximum = k_.loopCarrying(k_.index(0), k_.index(experts), 1, k_.f32(-INFINITY),
+                                      [&](Value e, ValueRange m) {
+                                        return SmallVector<Value>{
+                                            arith::MaximumFOp::create(b_, m[0], logit(t, e))};
+                                      })[0];
+      Value total = k_.loopCarrying(
+          k_.index(0), k_.index(experts), 1, k_.f32(0), [&](Value e, ValueRange sum) {
+            Value p = math::ExpOp::create(b_, arith::SubFOp::create(b_, logit(t, e), maximum));
+            memref::StoreOp::create(b_, p, logits, ValueRange{t, e});
+            return SmallVector<Value>{arith::AddFOp::create(b_, sum[0], p)};
+          })[0];
+      Value chosenSum = k_.f32(0);
+      SmallVector<Value> picked, probabilities;
+      for (int64_t slot = 0; slot < topK; ++slot) {
+        SmallVector<Value> best = k_.loopCarrying(
+            k_.index(0), k_.index(experts), 1, {k_.index(0), k_.f32(-2)},
+            [&](Value e, ValueRange acc) {
+              Value p = logit(t, e);
+              Value better = arith::CmpFOp::create(b_, arith::CmpFPredicate::OGT, p, acc[1]);
+              return SmallVector<Value>{arith::SelectOp::create(b_, better, e, acc[0]),
+                                        arith::SelectOp::create(b_, better, p, acc[1])};
+            });
+        memref::StoreOp::create(b_, k_.f32(-1), logits, ValueRange{t, best[0]});
+        picked.push_back(best[0]);
+        probabilities.push_back(arith::DivFOp::create(b_, best[1], total));
+        chosenSum = arith::AddFOp::create(b_, chosenSum, probabilities.back());
+      }
+      for (int64_t slot = 0; slot < topK; ++slot) {
+        Value scale = memref::LoadOp::create(b_, perExpert, ValueRange{picked[slot]});
+        if (!scale.getType().isF32())
+          scale = arith::ExtFOp::create(b_, b_.getF32Type(), scale);
+        Value w = arith::MulFOp::create(
+            b_, arith::DivFOp::create(b_, probabilities[slot], chosenSum), scale);
+        Value index = k_.index(slot);
+        memref::StoreOp::create(
+            b_, arith::IndexCastOp::create(b_, b_.getI64Type(), picked[slot]), chosen,
+            ValueRange{t, index});
+        memref::StoreOp::create(b_, w, weights, ValueRange{t, index});
+      }
+    });
+  });
 }
 
 Value ForwardLowering::lowerMoe(gemma::MoeOp op) {
   int64_t hidden = shapeOf(op.getRouterInput())[1], experts = shapeOf(op.getDown())[0],
           width = shapeOf(op.getDown())[2], topK = op.getTopK();
-  // Router logits: rms_norm(r) * router_scale * hidden^-0.5 (the norm's gain is router_scale),
-  // projected to one logit per expert.
-  Value z = copyOf(op.getRouterInput());
-  k_.rmsNormRows(z, hidden, buffer(op.getRouterScale()), op.getEps().convertToDouble());
+  // Router logits: rms_norm(r) * router_scale * hidden^-0.5 (the norm's gain is router_scale).
+  Value z = scratch({hidden});
+  k_.rmsNormRows(buffer(op.getRouterInput()), z, hidden, buffer(op.getRouterScale()),
+                 op.getEps().convertToDouble());
   Value inverseRoot = k_.f32(std::pow(double(hidden), -0.5));
-  k_.map({z}, z, hidden, [&](ValueRange v, Value) {
+  k_.map({z}, z, hidden, [&](ValueRange v, Value) { // the same rows as the norm: no barrier
     return arith::MulFOp::create(b_, v[0], k_.splat(inverseRoot, v[0].getType())).getResult();
   });
-  Value logits = k_.allocRows(tokens_, {experts});
+  barrier();
+  Value logits = scratch({experts});
   k_.linear(z, buffer(op.getRouterProj()), {}, 0, experts, logits);
+  barrier();
+  Value chosen = scratch({topK}, b_.getI64Type()), weights = scratch({topK});
+  routeTokens(op, logits, chosen, weights);
+  barrier();
 
-  auto scratch = [&](ArrayRef<int64_t> shape, Type element) {
-    return memref::AllocOp::create(b_, MemRefType::get(shape, element)).getResult();
-  };
-  Value chosen = scratch({topK}, b_.getIndexType()), weights = scratch({topK}, b_.getF32Type());
-  Value gate = scratch({1, width}, b_.getF32Type()), up = scratch({1, width}, b_.getF32Type());
-  Value expertOut = scratch({1, hidden}, b_.getF32Type());
-  Value out = alloc(op.getResult()), input = buffer(op.getExpertInput());
+  // The experts of each token, one after another; each linear is shared among the workers.
+  Value gate = scratch({1, width}, {}, false), up = scratch({1, width}, {}, false);
+  Value expertOut = scratch({1, hidden}, {}, false);
+  Value out = scratchFor(op.getResult()), input = buffer(op.getExpertInput());
   Value gateUp = buffer(op.getGateUp()), down = buffer(op.getDown());
-  Value perExpert = buffer(op.getPerExpertScale());
-  auto scalar = [&](Value memref, ValueRange indices) -> Value {
-    Value v = memref::LoadOp::create(b_, memref, indices);
-    return v.getType().isF32() ? v : arith::ExtFOp::create(b_, b_.getF32Type(), v).getResult();
-  };
   k_.loop(k_.index(0), tokens_, 1, [&](Value t) {
-    // Softmax over the experts, in place in the logits row.
-    Value maximum = k_.loopCarrying(k_.index(0), k_.index(experts), 1, k_.f32(-INFINITY),
-                                    [&](Value e, ValueRange m) {
-                                      Value l = memref::LoadOp::create(b_, logits, ValueRange{t, e});
-                                      return SmallVector<Value>{arith::MaximumFOp::create(b_, m[0], l)};
-                                    })[0];
-    Value total = k_.loopCarrying(k_.index(0), k_.index(experts), 1, k_.f32(0),
-                                  [&](Value e, ValueRange s) {
-                                    Value l = memref::LoadOp::create(b_, logits, ValueRange{t, e});
-                                    Value p = math::ExpOp::create(b_, arith::SubFOp::create(b_, l, maximum));
-                                    memref::StoreOp::create(b_, p, logits, ValueRange{t, e});
-                                    return SmallVector<Value>{arith::AddFOp::create(b_, s[0], p)};
-                                  })[0];
-    // Top-k by repeated argmax (strict >: ties go to the lower expert); a taken expert's
-    // probability is overwritten with -1 so it is not taken again.
-    Value chosenSum = k_.f32(0);
-    for (int64_t slot = 0; slot < topK; ++slot) {
-      SmallVector<Value> best = k_.loopCarrying(
-          k_.index(0), k_.index(experts), 1, {k_.index(0), k_.f32(-2)},
-          [&](Value e, ValueRange acc) {
-            Value p = memref::LoadOp::create(b_, logits, ValueRange{t, e});
-            Value better = arith::CmpFOp::create(b_, arith::CmpFPredicate::OGT, p, acc[1]);
-            return SmallVector<Value>{arith::SelectOp::create(b_, better, e, acc[0]),
-                                      arith::SelectOp::create(b_, better, p, acc[1])};
-          });
-      Value probability = arith::DivFOp::create(b_, best[1], total);
-      memref::StoreOp::create(b_, best[0], chosen, ValueRange{k_.index(slot)});
-      memref::StoreOp::create(b_, probability, weights, ValueRange{k_.index(slot)});
-      memref::StoreOp::create(b_, k_.f32(-1), logits, ValueRange{t, best[0]});
-      chosenSum = arith::AddFOp::create(b_, chosenSum, probability);
-    }
-    k_.chunks(hidden, [&](Value i, VectorType type) {
-      k_.store(k_.splat(k_.f32(0), type), out, {t}, i);
+    Value row = memref::SubViewOp::create(
+        b_, input, ArrayRef<OpFoldResult>{t, b_.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{b_.getIndexAttr(1), b_.getIndexAttr(hidden)},
+        ArrayRef<OpFoldResult>{b_.getIndexAttr(1), b_.getIndexAttr(1)});
+    serial([&] {
+      k_.chunks(hidden, [&](Value i, VectorType type) {
+        k_.store(k_.splat(k_.f32(0), type), out, {t}, i);
+      });
     });
-    Value row = memref::SubViewOp::create(b_, input, ArrayRef<OpFoldResult>{t, b_.getIndexAttr(0)},
-                                          ArrayRef<OpFoldResult>{b_.getIndexAttr(1), b_.getIndexAttr(hidden)},
-                                          ArrayRef<OpFoldResult>{b_.getIndexAttr(1), b_.getIndexAttr(1)});
     for (int64_t slot = 0; slot < topK; ++slot) {
-      Value e = memref::LoadOp::create(b_, chosen, ValueRange{k_.index(slot)});
-      Value w = arith::MulFOp::create(
-          b_, arith::DivFOp::create(b_, memref::LoadOp::create(b_, weights, ValueRange{k_.index(slot)}), chosenSum),
-          scalar(perExpert, {e}));
+      Value index = k_.index(slot);
+      Value e = arith::IndexCastOp::create(
+          b_, b_.getIndexType(), memref::LoadOp::create(b_, chosen, ValueRange{t, index}));
+      Value w = memref::LoadOp::create(b_, weights, ValueRange{t, index});
       k_.linear(row, gateUp, {e}, 0, width, gate);
       k_.linear(row, gateUp, {e}, width, width, up);
-      k_.map({gate, up}, gate, width, [&](ValueRange v, Value) {
-        return arith::MulFOp::create(b_, k_.geluTanh(v[0]), v[1]).getResult();
+      barrier();
+      serial([&] {
+        k_.chunks(width, [&](Value i, VectorType type) {
+          Value zero = k_.index(0);
+          Value g = k_.geluTanh(k_.load(gate, {zero}, i, type));
+          k_.store(arith::MulFOp::create(b_, g, k_.load(up, {zero}, i, type)), gate, {zero}, i);
+        });
       });
+      barrier();
       k_.linear(gate, down, {e}, 0, hidden, expertOut);
-      k_.chunks(hidden, [&](Value i, VectorType type) {
-        Value acc = k_.load(out, {t}, i, type);
-        Value y = k_.load(expertOut, {k_.index(0)}, i, type);
-        k_.store(vector::FMAOp::create(b_, k_.splat(w, type), y, acc), out, {t}, i);
+      barrier();
+      serial([&] {
+        k_.chunks(hidden, [&](Value i, VectorType type) {
+          Value acc = k_.load(out, {t}, i, type);
+          Value y = k_.load(expertOut, {k_.index(0)}, i, type);
+          k_.store(vector::FMAOp::create(b_, k_.splat(w, type), y, acc), out, {t}, i);
+        });
       });
+      barrier();
     }
   });
   for (Value temporary : {z, logits, chosen, weights, gate, up, expertOut})
-    memref::DeallocOp::create(b_, temporary);
+    release(temporary);
   return out;
 }
 
 Value ForwardLowering::lowerLayerScalar(gemma::LayerScalarOp op) {
-  Value out = alloc(op.getResult());
-  Value scalarBuffer = buffer(op.getScalar());
-  Value s = memref::LoadOp::create(b_, scalarBuffer, ValueRange{k_.index(0)});
+  Value out = scratchFor(op.getResult());
+  Value s = memref::LoadOp::create(b_, buffer(op.getScalar()), ValueRange{k_.index(0)});
   if (!s.getType().isF32())
     s = arith::ExtFOp::create(b_, b_.getF32Type(), s);
   k_.map({buffer(op.getInput())}, out, shapeOf(op.getInput())[1], [&](ValueRange v, Value) {
@@ -502,6 +624,7 @@ Value ForwardLowering::lowerLmHead(gemma::LmHeadOp op) {
   int64_t vocab = shapeOf(op.getTable())[0];
   k_.linear(buffer(op.getInput()), buffer(op.getTable()), {}, 0, vocab, logits_);
   if (std::optional<APFloat> cap = op.getSoftcap()) {
+    barrier();
     Value c = k_.f32(cap->convertToDouble()), inverse = k_.f32(1.0 / cap->convertToDouble());
     k_.map({logits_}, logits_, vocab, [&](ValueRange v, Value) {
       Type type = v[0].getType();
@@ -513,9 +636,9 @@ Value ForwardLowering::lowerLmHead(gemma::LmHeadOp op) {
 }
 
 Value ForwardLowering::lowerAdd(arith::AddFOp op) {
-  Value out = alloc(op.getResult());
-  k_.map({rows2d(op.getLhs()), rows2d(op.getRhs())}, k_.flattenRows(out),
-         shapeOf(op.getResult()).back(), [&](ValueRange v, Value) {
+  Value out = scratchFor(op.getResult());
+  k_.map({k_.flattenRows(buffer(op.getLhs())), k_.flattenRows(buffer(op.getRhs()))},
+         k_.flattenRows(out), shapeOf(op.getResult()).back(), [&](ValueRange v, Value) {
            return arith::AddFOp::create(b_, v[0], v[1]).getResult();
          });
   return out;
@@ -538,7 +661,8 @@ struct LowerGemmaToLoopsPass
   }
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<arith::ArithDialect, math::MathDialect, memref::MemRefDialect,
-                    scf::SCFDialect, vector::VectorDialect, func::FuncDialect>();
+                    scf::SCFDialect, vector::VectorDialect, func::FuncDialect,
+                    LLVM::LLVMDialect>();
   }
 
   void runOnOperation() override {
@@ -552,14 +676,20 @@ struct LowerGemmaToLoopsPass
     OpBuilder builder(forward);
     Type index = builder.getIndexType();
     auto bytes = MemRefType::get({ShapedType::kDynamic}, builder.getI8Type());
+    auto pointer = LLVM::LLVMPointerType::get(builder.getContext());
+    auto barrier = builder.getFunctionType({pointer}, {});
     auto type = builder.getFunctionType(
         {MemRefType::get({ShapedType::kDynamic}, builder.getI32Type()), index, index, bytes,
-         bytes, MemRefType::get({ShapedType::kDynamic, vocab}, builder.getF32Type())},
+         bytes, bytes, MemRefType::get({ShapedType::kDynamic, vocab}, builder.getF32Type()),
+         index, index, barrier, pointer},
         {});
     auto lowered = func::FuncOp::create(builder, forward.getLoc(), kForwardSymbol, type);
     lowered->setAttr("llvm.emit_c_interface", builder.getUnitAttr());
-    if (failed(ForwardLowering(forward, lowered, {vectorWidth, maxChunk}).run()))
+    ForwardLowering lowering(forward, lowered, {vectorWidth, maxChunk});
+    if (failed(lowering.run()))
       return signalPassFailure();
+    module->setAttr(kScratchBytesAttr,
+                    builder.getI64IntegerAttr(int64_t(lowering.scratchBytes())));
     forward.erase();
   }
 

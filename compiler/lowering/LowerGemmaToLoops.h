@@ -14,9 +14,15 @@ struct CpuLoweringOptions {
 
 /// The name of the lowered entry point:
 ///   gemc_forward(ids: memref<?xi32>, start_pos: index, context_length: index,
-///                weights: memref<?xi8>, kv_cache: memref<?xi8>, logits: memref<?xVxf32>)
-/// with a C interface (`_mlir_ciface_gemc_forward`).
+///                weights: memref<?xi8>, kv_cache: memref<?xi8>, scratch: memref<?xi8>,
+///                logits: memref<?xVxf32>, worker: index, workers: index,
+///                barrier: (!llvm.ptr) -> (), barrier_context: !llvm.ptr)
+/// with a C interface (`_mlir_ciface_gemc_forward`). Every worker thread calls it with the same
+/// buffers and its own `worker` number; it calls barrier(barrier_context) between dependent
+/// steps. `scratch` holds all activations: the pass records its size in bytes in the module
+/// attribute `gemc.scratch_bytes`.
 constexpr const char *kForwardSymbol = "gemc_forward";
+constexpr const char *kScratchBytesAttr = "gemc.scratch_bytes";
 
 std::unique_ptr<mlir::Pass> createLowerGemmaToLoopsPass(const CpuLoweringOptions &options);
 void registerLowerGemmaToLoopsPass();

@@ -36,6 +36,7 @@ struct RunOptions {
   int64_t generate = 0;
   std::string dumpLogits;
   int64_t contextLength = 0; // 0: prompt + generated tokens
+  int64_t threads = 0;       // 0: one per hardware thread
 };
 llvm::Error runRun(const RunOptions &options);
 

@@ -58,6 +58,7 @@ llvm::Error runCompile(const CompileOptions &options) {
     return makeError("{}: lowering to LLVM failed (a gemc bug)", options.checkpoint);
   if (options.emit == "llvm")
     return writeFile(options.output, printed(module));
+  uint64_t scratchBytes = module->getAttrOfType<mlir::IntegerAttr>(kScratchBytesAttr).getInt();
   if (options.emit == "obj") {
     llvm::Expected<std::string> object = emitObject(module, *target);
     if (!object)
@@ -67,9 +68,9 @@ llvm::Error runCompile(const CompileOptions &options) {
   llvm::Expected<std::string> code = emitSharedObject(module, *target);
   if (!code)
     return code.takeError();
-  if (llvm::Error error = writeArtifact(options.output, {model->checkpoint, *target, weights,
-                                                          kvCache, *code,
-                                                          "_mlir_ciface_gemc_forward"}))
+  if (llvm::Error error =
+          writeArtifact(options.output, {model->checkpoint, *target, weights, kvCache, *code,
+                                         scratchBytes, "_mlir_ciface_gemc_forward"}))
     return error;
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

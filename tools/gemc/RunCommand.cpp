@@ -39,7 +39,7 @@ llvm::Error runRun(const RunOptions &options) {
                         ? options.contextLength
                         : std::min<int64_t>(gemc_model_max_context(rt.model),
                                             int64_t(prompt->size()) + options.generate);
-  if (gemc_session_create(rt.model, context, &rt.session) != GEMC_OK)
+  if (gemc_session_create(rt.model, context, int32_t(options.threads), &rt.session) != GEMC_OK)
     return runtimeError();
   auto evaluate = [&](const std::vector<int32_t> &ids) -> llvm::Expected<std::vector<float>> {
     std::vector<float> logits(ids.size() * vocab);
@@ -74,9 +74,10 @@ llvm::Error runInspect(const InspectOptions &options) {
     os << fmt::format("  {:<8} offset {:>12}  size {:>14}  checksum {:016x}\n", text(s->name()),
                       s->offset(), s->size(), s->checksum());
   const artifact::MemoryPlan &plan = *m.plan();
-  os << fmt::format("memory plan: at most {} tokens per call; KV cache {} bytes + {} bytes per "
-                    "context position\n",
-                    plan.max_chunk(), plan.kv_fixed_bytes(), plan.kv_per_context_bytes());
+  os << fmt::format("memory plan: at most {} tokens per call; scratch {} bytes; KV cache {} bytes "
+                    "+ {} bytes per context position\n",
+                    plan.max_chunk(), plan.scratch_bytes(), plan.kv_fixed_bytes(),
+                    plan.kv_per_context_bytes());
   if (plan.kv_layers())
     for (const artifact::KvLayer *l : *plan.kv_layers())
       os << fmt::format("  layer {:>3}: {} KV heads x {}, {}\n", l->layer(), l->kv_heads(),

@@ -51,6 +51,8 @@ int main(int argc, char **argv) {
   addGenerationOptions(runCmd, run.tokens, run.generate, run.dumpLogits);
   runCmd->add_option("--context", run.contextLength,
                      "Context length of the session (default: prompt + generated tokens)");
+  runCmd->add_option("-t,--threads", run.threads, "Worker threads (default: all hardware threads)")
+      ->check(CLI::NonNegativeNumber);
 
   gemc::InspectOptions inspect;
   CLI::App *inspectCmd = app.add_subcommand("inspect", "Print an artifact's manifest");

@@ -6,7 +6,7 @@
  * No C++ exception crosses this interface.
  *
  *   gemc_model *model;   gemc_model_open("model.gemc", &model);
- *   gemc_session *s;     gemc_session_create(model, 4096, &s);
+ *   gemc_session *s;     gemc_session_create(model, 4096, 0, &s);
  *   gemc_session_prefill(s, prompt, n, NULL);          // logits of the last token kept
  *   const float *logits = gemc_session_logits(s);      // vocab_size values
  *   gemc_session_decode(s, next_token, NULL);
@@ -45,8 +45,9 @@ int64_t gemc_model_max_context(const gemc_model *model);
 /* The KV-cache bytes a session of this context length allocates. */
 uint64_t gemc_model_kv_bytes(const gemc_model *model, int64_t context_length);
 
-/* Allocates the session's whole memory plan once. */
-gemc_status gemc_session_create(gemc_model *model, int64_t context_length,
+/* Allocates the session's whole memory plan once and starts its worker threads (threads <= 0:
+ * one per hardware thread). Generated code runs on all of them for every call. */
+gemc_status gemc_session_create(gemc_model *model, int64_t context_length, int32_t threads,
                                 gemc_session **session);
 void gemc_session_free(gemc_session *session);
 /* Evaluates n tokens at the current position. If `logits` is not NULL it receives
@@ -57,6 +58,7 @@ gemc_status gemc_session_decode(gemc_session *session, int32_t token, float *log
 /* The logits of the last token evaluated (vocab_size floats), or NULL before any. */
 const float *gemc_session_logits(const gemc_session *session);
 int64_t gemc_session_position(const gemc_session *session);
+int32_t gemc_session_threads(const gemc_session *session);
 
 #ifdef __cplusplus
 }

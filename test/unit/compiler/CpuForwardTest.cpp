@@ -48,7 +48,7 @@ struct CompiledModel {
   std::unique_ptr<mlir::MLIRContext> context;
   std::unique_ptr<mlir::ExecutionEngine> engine;
   ForwardFunction forward = nullptr;
-  std::vector<uint8_t> weights, kvCache;
+  std::vector<uint8_t> weights, kvCache, scratch;
   int64_t vocab = 0, contextLength = 64;
 
   /// Evaluates `ids` at `start` and returns their logits.
@@ -58,8 +58,11 @@ struct CompiledModel {
     auto idsDesc = vectorDescriptor(tokens.data(), int64_t(tokens.size()));
     auto weightsDesc = vectorDescriptor(weights.data(), int64_t(weights.size()));
     auto kvDesc = vectorDescriptor(kvCache.data(), int64_t(kvCache.size()));
+    auto scratchDesc = vectorDescriptor(scratch.data(), int64_t(scratch.size()));
     auto logitsDesc = matrixDescriptor(logits.data(), int64_t(ids.size()), vocab);
-    forward(&idsDesc, start, contextLength, &weightsDesc, &kvDesc, &logitsDesc);
+    BarrierFunction noBarrier = [](void *) {}; // one worker
+    forward(&idsDesc, start, contextLength, &weightsDesc, &kvDesc, &scratchDesc, &logitsDesc,
+            /*worker=*/0, /*workers=*/1, noBarrier, nullptr);
     return logits;
   }
 };
@@ -86,6 +89,8 @@ std::unique_ptr<CompiledModel> compile(const std::string &dir, int64_t maxChunk)
   model->kvCache.assign(kv.bytes(model->contextLength), 0);
   model->vocab = checkpoint->config().vocabSize;
   EXPECT_TRUE(mlir::succeeded(lowerToLLVMDialect(*module, {8, maxChunk})));
+  auto scratchBytes = (*module)->getAttrOfType<mlir::IntegerAttr>(kScratchBytesAttr);
+  model->scratch.assign(scratchBytes.getInt(), 0);
   mlir::ExecutionEngineOptions options;
   options.transformer = mlir::makeOptimizingTransformer(2, 0, nullptr);
   auto engine = mlir::ExecutionEngine::create(*module, options);
