@@ -54,7 +54,9 @@ flatbuffers::Offset<fb::Model> buildModel(flatbuffers::FlatBufferBuilder &fbb,
                                           const Checkpoint &ckpt) {
   const TextConfig &c = ckpt.config();
   return fb::CreateModel(fbb, fbb.CreateString(ckpt.dir()), c.vocabSize, c.hiddenSize,
-                         c.numLayers, c.maxPositionEmbeddings, c.bosTokenId, c.eosTokenId);
+                         c.numLayers, c.maxPositionEmbeddings, c.bosTokenId, c.eosTokenId,
+                         c.enableMoeBlock ? c.numExperts : 0,
+                         c.enableMoeBlock ? c.topKExperts : 0);
 }
 
 flatbuffers::Offset<fb::MemoryPlan> buildPlan(flatbuffers::FlatBufferBuilder &fbb,

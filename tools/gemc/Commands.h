@@ -40,6 +40,15 @@ struct RunOptions {
 };
 llvm::Error runRun(const RunOptions &options);
 
+struct BenchOptions {
+  std::string artifact;
+  int64_t prompt = 128;
+  int64_t generate = 32;
+  int64_t threads = 0;
+  std::string format = "md";
+};
+llvm::Error runBench(const BenchOptions &options);
+
 struct InspectOptions {
   std::string artifact;
 };

@@ -40,6 +40,8 @@ llvm::Expected<LoadedModel> loadModel(const std::string &dir) {
   return LoadedModel{std::move(*checkpoint), std::move(context), std::move(module)};
 }
 
+llvm::Error runtimeError() { return makeError("{}", gemc_last_error()); }
+
 llvm::Error writeFile(const std::string &path, llvm::StringRef bytes) {
   llvm::Error error = llvm::writeToOutput(path, [&](llvm::raw_ostream &os) {
     os << bytes;

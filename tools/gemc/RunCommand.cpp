@@ -11,22 +11,6 @@
 #include <fmt/format.h>
 
 namespace gemc {
-namespace {
-
-/// Owns a runtime model and session.
-struct RuntimeSession {
-  gemc_model *model = nullptr;
-  gemc_session *session = nullptr;
-  ~RuntimeSession() {
-    gemc_session_free(session);
-    gemc_model_free(model);
-  }
-};
-
-llvm::Error runtimeError() { return makeError("{}", gemc_last_error()); }
-
-} // namespace
-
 llvm::Error runRun(const RunOptions &options) {
   RuntimeSession rt;
   if (gemc_model_open(options.artifact.c_str(), &rt.model) != GEMC_OK)

@@ -54,6 +54,22 @@ int main(int argc, char **argv) {
   runCmd->add_option("-t,--threads", run.threads, "Worker threads (default: all hardware threads)")
       ->check(CLI::NonNegativeNumber);
 
+  gemc::BenchOptions bench;
+  CLI::App *benchCmd = app.add_subcommand(
+      "bench", "Measure prefill and decode speed against the machine's memory bandwidth");
+  benchCmd->add_option("artifact", bench.artifact, "Artifact from gemc compile")->required();
+  benchCmd->add_option("-p", bench.prompt, "Prompt tokens")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  benchCmd->add_option("-n", bench.generate, "Decoded tokens")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  benchCmd->add_option("-t,--threads", bench.threads, "Worker threads (default: all)")
+      ->check(CLI::NonNegativeNumber);
+  benchCmd->add_option("-o", bench.format, "md, csv or json")
+      ->check(CLI::IsMember({"md", "csv", "json"}))
+      ->capture_default_str();
+
   gemc::InspectOptions inspect;
   CLI::App *inspectCmd = app.add_subcommand("inspect", "Print an artifact's manifest");
   inspectCmd->add_option("artifact", inspect.artifact, "Artifact from gemc compile")->required();
@@ -63,6 +79,7 @@ int main(int argc, char **argv) {
   llvm::Error error = compileCmd->parsed() ? gemc::runCompile(compile)
                       : evalCmd->parsed()  ? gemc::runEval(eval)
                       : runCmd->parsed()   ? gemc::runRun(run)
+                      : benchCmd->parsed() ? gemc::runBench(bench)
                                            : gemc::runInspect(inspect);
   if (error) {
     llvm::errs() << "gemc: error: " << llvm::toString(std::move(error)) << "\n";
