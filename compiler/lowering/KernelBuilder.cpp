@@ -70,24 +70,41 @@ void KernelBuilder::store(Value vector, Value memref, ValueRange prefix, Value i
   vector::StoreOp::create(b_, vector, memref, indices);
 }
 
-Value KernelBuilder::dot(Value a, ValueRange aPrefix, Value b, ValueRange bPrefix,
-                         int64_t count) {
-  // Accumulate whole vectors, reduce once, then add the constant tail lane by lane.
-  auto accumulate = [&](int64_t begin, int64_t end, int64_t width) -> Value {
+SmallVector<Value> KernelBuilder::dots(Value a, ArrayRef<SmallVector<Value>> aPrefixes, Value b,
+                                       ValueRange bPrefix, int64_t count) {
+  // One accumulator per row of a, so each chunk of b is loaded once and the FMA chains are
+  // independent; reduce once, then add the constant tail lane by lane.
+  auto accumulate = [&](int64_t begin, int64_t end, int64_t width) {
     auto type = VectorType::get({width}, b_.getF32Type());
-    Value zero = splat(f32(0), type);
-    Value sum = loopCarrying(index(begin), index(end), width, zero, [&](Value i, ValueRange acc) {
-      Value fma = vector::FMAOp::create(b_, load(a, aPrefix, i, type), load(b, bPrefix, i, type),
-                                        acc[0]);
-      return SmallVector<Value>{fma};
-    })[0];
-    return vector::ReductionOp::create(b_, vector::CombiningKind::ADD, sum);
+    SmallVector<Value> zeros(aPrefixes.size(), splat(f32(0), type));
+    SmallVector<Value> sums = loopCarrying(
+        index(begin), index(end), width, zeros, [&](Value i, ValueRange acc) {
+          Value bChunk = load(b, bPrefix, i, type);
+          SmallVector<Value> next;
+          for (size_t k = 0; k < aPrefixes.size(); ++k)
+            next.push_back(
+                vector::FMAOp::create(b_, load(a, aPrefixes[k], i, type), bChunk, acc[k]));
+          return next;
+        });
+    for (Value &sum : sums)
+      sum = vector::ReductionOp::create(b_, vector::CombiningKind::ADD, sum);
+    return sums;
   };
   int64_t main = count / vectorWidth_ * vectorWidth_;
-  Value total = main > 0 ? accumulate(0, main, vectorWidth_) : f32(0);
-  if (main < count)
-    total = arith::AddFOp::create(b_, total, accumulate(main, count, 1));
-  return total;
+  SmallVector<Value> totals =
+      main > 0 ? accumulate(0, main, vectorWidth_)
+               : SmallVector<Value>(aPrefixes.size(), f32(0));
+  if (main < count) {
+    SmallVector<Value> tails = accumulate(main, count, 1);
+    for (size_t k = 0; k < totals.size(); ++k)
+      totals[k] = arith::AddFOp::create(b_, totals[k], tails[k]);
+  }
+  return totals;
+}
+
+Value KernelBuilder::dot(Value a, ValueRange aPrefix, Value b, ValueRange bPrefix,
+                         int64_t count) {
+  return dots(a, {SmallVector<Value>(aPrefix)}, b, bPrefix, count)[0];
 }
 
 std::pair<Value, Value> KernelBuilder::share(Value count) {
@@ -100,14 +117,26 @@ std::pair<Value, Value> KernelBuilder::share(Value count) {
 void KernelBuilder::linear(Value x, Value w, ValueRange wPrefix, int64_t firstRow,
                            int64_t numRows, Value out) {
   int64_t width = cast<MemRefType>(x.getType()).getShape().back();
-  // Weight rows outside, tokens inside: a row is read from memory once per call.
+  // Weight rows outside, tokens inside: a row is read from memory once per call, and blocks of
+  // kTokenBlock tokens share each load of it.
+  constexpr int64_t kTokenBlock = 8;
+  Value tokens = rows(x);
+  Value blocked = arith::MulIOp::create(
+      b_, arith::DivUIOp::create(b_, tokens, index(kTokenBlock)), index(kTokenBlock));
   auto [begin, end] = share(index(numRows));
   loop(begin, end, 1, [&](Value o) {
     SmallVector<Value> row(wPrefix);
     row.push_back(arith::AddIOp::create(b_, o, index(firstRow)));
-    loop(index(0), rows(x), 1, [&](Value t) {
-      Value sum = dot(x, {t}, w, row, width);
-      memref::StoreOp::create(b_, sum, out, ValueRange{t, o});
+    loop(index(0), blocked, kTokenBlock, [&](Value t) {
+      SmallVector<SmallVector<Value>> block;
+      for (int64_t k = 0; k < kTokenBlock; ++k)
+        block.push_back({arith::AddIOp::create(b_, t, index(k))});
+      SmallVector<Value> sums = dots(x, block, w, row, width);
+      for (int64_t k = 0; k < kTokenBlock; ++k)
+        memref::StoreOp::create(b_, sums[k], out, ValueRange{block[k][0], o});
+    });
+    loop(blocked, tokens, 1, [&](Value t) {
+      memref::StoreOp::create(b_, dot(x, {t}, w, row, width), out, ValueRange{t, o});
     });
   });
 }

@@ -56,6 +56,11 @@ public:
   mlir::Value load(mlir::Value memref, mlir::ValueRange prefix, mlir::Value i,
                    mlir::VectorType type);
   void store(mlir::Value vector, mlir::Value memref, mlir::ValueRange prefix, mlir::Value i);
+  /// For each prefix p of a: sum_i a[p..., i] * b[bPrefix..., i] over i < count, as f32
+  /// scalars; every chunk of b is loaded once for all of them.
+  mlir::SmallVector<mlir::Value> dots(mlir::Value a,
+                                      llvm::ArrayRef<mlir::SmallVector<mlir::Value>> aPrefixes,
+                                      mlir::Value b, mlir::ValueRange bPrefix, int64_t count);
   /// sum_i a[aPrefix..., i] * b[bPrefix..., i] over i < count, as an f32 scalar.
   mlir::Value dot(mlir::Value a, mlir::ValueRange aPrefix, mlir::Value b,
                   mlir::ValueRange bPrefix, int64_t count);
