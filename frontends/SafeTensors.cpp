@@ -6,6 +6,9 @@
 
 #include <llvm/Support/JSON.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 namespace gemc {
@@ -54,6 +57,16 @@ int64_t TensorInfo::numElements() const {
   for (int64_t dim : shape)
     count *= dim;
   return count;
+}
+
+void releaseMappedPages(const TensorInfo &tensor) {
+  if (!tensor.fileMapped) // MADV_DONTNEED would zero heap memory
+    return;
+  uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  uintptr_t begin = uintptr_t(tensor.data) / page * page;
+  uintptr_t end = (uintptr_t(tensor.data) + tensor.numBytes + page - 1) / page * page;
+  // Advice only: a failure (say, for a buffer that is not a file mapping) changes nothing.
+  (void)madvise(reinterpret_cast<void *>(begin), end - begin, MADV_DONTNEED);
 }
 
 std::string formatShape(const std::vector<int64_t> &shape) {
@@ -153,7 +166,8 @@ llvm::Error SafeTensorsFile::parseHeader() {
                        begin, end, end - begin);
     index_[name] = tensors_.size();
     tensors_.push_back(TensorInfo{name, *dtype, std::move(*shape), dataStart + begin,
-                                  end - begin, &path_});
+                                  end - begin, &path_,
+                                  buffer_->getBufferKind() == llvm::MemoryBuffer::MemoryBuffer_MMap});
     ranges.emplace_back(begin, end);
     order.push_back(order.size());
   }

@@ -28,11 +28,16 @@ struct TensorInfo {
   const uint8_t *data = nullptr; // into the file's mapping
   uint64_t numBytes = 0;
   const std::string *file = nullptr; // the path of the file holding it, for messages
+  bool fileMapped = false;           // data is a file mapping (not a heap copy)
 
   int64_t numElements() const;
   /// The shape as "[2, 3]".
   std::string shapeString() const;
 };
+
+/// Lets the kernel drop the tensor's pages from this process's memory (they are re-read from
+/// the file if touched again): a compile that streams a tensor once keeps no copy resident.
+void releaseMappedPages(const TensorInfo &tensor);
 
 /// Prints a shape as "[2, 3]".
 std::string formatShape(const std::vector<int64_t> &shape);

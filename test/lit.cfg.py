@@ -44,3 +44,11 @@ except OSError:
     pass
 config.substitutions.append(
     ("%artifact_tool", python + " " + os.path.join(config.gemc_src_root, "test", "scripts", "artifact_tool.py")))
+
+# aarch64-neon artifacts run under qemu-aarch64 with the cross-built runtime (gemc-run-aarch64).
+if os.path.exists("/usr/bin/qemu-aarch64-static") and os.path.exists(
+        os.path.join(config.gemc_tools_dir, "gemc-run-aarch64")):
+    config.available_features.add("qemu-aarch64")
+    config.substitutions.append(
+        ("%gemc_run_aarch64", "qemu-aarch64-static -L /usr/aarch64-linux-gnu " +
+         os.path.join(config.gemc_tools_dir, "gemc-run-aarch64")))

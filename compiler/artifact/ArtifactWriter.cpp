@@ -107,7 +107,9 @@ llvm::Error writeArtifact(const std::string &path, const ArtifactContents &in) {
   uint64_t weightsOffset = out.begin();
   for (const WeightLayout::Entry &entry : in.weights.entries) {
     out.zeros(weightsOffset + entry.offset - out.position());
-    out.write(in.checkpoint.find(entry.name)->data, entry.bytes);
+    const TensorInfo &tensor = *in.checkpoint.find(entry.name);
+    out.write(tensor.data, entry.bytes);
+    releaseMappedPages(tensor); // keeps the compiler's memory flat however large the model
   }
   out.zeros(weightsOffset + in.weights.totalBytes - out.position());
   sections.push_back(fb::CreateSection(fbb, fbb.CreateString("weights"), weightsOffset,

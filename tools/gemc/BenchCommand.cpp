@@ -76,6 +76,18 @@ double measureReadBandwidth(int64_t threads) {
   return best;
 }
 
+/// Owns a runtime model and session.
+struct RuntimeSession {
+  gemc_model *model = nullptr;
+  gemc_session *session = nullptr;
+  ~RuntimeSession() {
+    gemc_session_free(session);
+    gemc_model_free(model);
+  }
+};
+
+llvm::Error runtimeError() { return makeError("{}", gemc_last_error()); }
+
 } // namespace
 
 llvm::Error runBench(const BenchOptions &options) {

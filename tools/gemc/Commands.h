@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "runtime/Generation.h"
+
 #include <llvm/Support/Error.h>
 
 #include <string>
@@ -30,14 +32,7 @@ struct EvalOptions {
 };
 llvm::Error runEval(const EvalOptions &options);
 
-struct RunOptions {
-  std::string artifact;
-  std::string tokens;
-  int64_t generate = 0;
-  std::string dumpLogits;
-  int64_t contextLength = 0; // 0: prompt + generated tokens
-  int64_t threads = 0;       // 0: one per hardware thread
-};
+using RunOptions = RunRequest;
 llvm::Error runRun(const RunOptions &options);
 
 struct BenchOptions {

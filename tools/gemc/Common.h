@@ -2,7 +2,6 @@
 #pragma once
 
 #include "frontends/Checkpoint.h"
-#include "gemc/runtime.h"
 
 #include <llvm/Support/Error.h>
 #include <mlir/IR/BuiltinOps.h>
@@ -29,24 +28,7 @@ llvm::Expected<std::vector<int32_t>> parseTokenIds(const std::string &text, int6
 /// Writes `bytes` to `path` through a temporary file and a rename: never a partial file.
 llvm::Error writeFile(const std::string &path, llvm::StringRef bytes);
 
-/// Owns a runtime model and session; the error of a failed runtime call.
-struct RuntimeSession {
-  gemc_model *model = nullptr;
-  gemc_session *session = nullptr;
-  ~RuntimeSession() {
-    gemc_session_free(session);
-    gemc_model_free(model);
-  }
-};
-llvm::Error runtimeError();
-
-/// Evaluates ids at the next positions and returns their logits, one row of `vocab` each.
-using Evaluate = std::function<llvm::Expected<std::vector<float>>(const std::vector<int32_t> &)>;
-
-/// Greedy decoding with the design.md contract: evaluates the prompt, then feeds back each
-/// generated token but the last. Prints the generated ids on one line and writes every
-/// evaluated row to `dumpPath` (if not empty).
-llvm::Error generateGreedy(const Evaluate &evaluate, const std::vector<int32_t> &prompt,
-                           int64_t count, int64_t vocab, const std::string &dumpPath);
+/// Prints generated ids on one line, comma-separated.
+void printTokens(const std::vector<int32_t> &ids);
 
 } // namespace gemc

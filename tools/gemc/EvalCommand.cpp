@@ -3,6 +3,8 @@
 #include "dialects/gemma/interpreter/Interpreter.h"
 #include "tools/gemc/Commands.h"
 #include "tools/gemc/Common.h"
+#include "frontends/Error.h"
+#include "runtime/Generation.h"
 
 namespace gemc {
 
@@ -17,13 +19,24 @@ llvm::Error runEval(const EvalOptions &options) {
   auto forward = model->module->lookupSymbol<mlir::func::FuncOp>("forward");
   gemma::Interpreter interpreter(
       forward, [&](llvm::StringRef name) { return model->checkpoint.find(name); });
-  auto evaluate = [&](const std::vector<int32_t> &ids) -> llvm::Expected<std::vector<float>> {
+  auto evaluate = [&](const std::vector<int32_t> &ids, std::vector<float> &rows,
+                      std::string &error) {
     llvm::Expected<gemma::Tensor> logits = interpreter.run(ids);
-    if (!logits)
-      return logits.takeError();
-    return std::move(logits->data);
+    if (!logits) {
+      error = llvm::toString(logits.takeError());
+      return false;
+    }
+    rows.insert(rows.end(), logits->data.begin(), logits->data.end());
+    return true;
   };
-  return generateGreedy(evaluate, *prompt, options.generate, vocab, options.dumpLogits);
+  std::vector<int32_t> generated;
+  std::vector<float> logits;
+  std::string error;
+  if (!generateGreedy(evaluate, *prompt, options.generate, vocab, generated, logits, error) ||
+      (!options.dumpLogits.empty() && !writeLogits(options.dumpLogits, logits, error)))
+    return makeError("{}", error);
+  printTokens(generated);
+  return llvm::Error::success();
 }
 
 } // namespace gemc

@@ -3,6 +3,7 @@
 #include "frontends/Error.h"
 #include "gemc/runtime.h"
 #include "runtime/Artifact.h"
+#include "runtime/Generation.h"
 #include "tools/gemc/Commands.h"
 #include "tools/gemc/Common.h"
 
@@ -12,27 +13,12 @@
 
 namespace gemc {
 llvm::Error runRun(const RunOptions &options) {
-  RuntimeSession rt;
-  if (gemc_model_open(options.artifact.c_str(), &rt.model) != GEMC_OK)
-    return runtimeError();
-  int64_t vocab = gemc_model_vocab_size(rt.model);
-  llvm::Expected<std::vector<int32_t>> prompt = parseTokenIds(options.tokens, vocab, "--tokens");
-  if (!prompt)
-    return prompt.takeError();
-  int64_t context = options.contextLength
-                        ? options.contextLength
-                        : std::min<int64_t>(gemc_model_max_context(rt.model),
-                                            int64_t(prompt->size()) + options.generate);
-  if (gemc_session_create(rt.model, context, int32_t(options.threads), &rt.session) != GEMC_OK)
-    return runtimeError();
-  auto evaluate = [&](const std::vector<int32_t> &ids) -> llvm::Expected<std::vector<float>> {
-    std::vector<float> logits(ids.size() * vocab);
-    if (gemc_session_prefill(rt.session, ids.data(), int64_t(ids.size()), logits.data()) !=
-        GEMC_OK)
-      return runtimeError();
-    return logits;
-  };
-  return generateGreedy(evaluate, *prompt, options.generate, vocab, options.dumpLogits);
+  std::vector<int32_t> generated;
+  std::string error;
+  if (!runArtifact(options, generated, error))
+    return makeError("{}", error);
+  printTokens(generated);
+  return llvm::Error::success();
 }
 
 llvm::Error runInspect(const InspectOptions &options) {

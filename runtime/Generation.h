@@ -1,0 +1,45 @@
+//===- Generation.h - Token lists and greedy decoding, without LLVM --------===//
+//
+// Shared by `gemc run`/`gemc eval` and the standalone runner (tools/gemc-run), which must build
+// without LLVM: errors are plain strings.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace gemc {
+
+/// Parses "2,17,5" into ids in [0, vocabSize); on failure returns false and a message naming
+/// `flag` and the bad entry.
+bool parseTokenList(const std::string &text, int64_t vocabSize, const std::string &flag,
+                    std::vector<int32_t> &ids, std::string &error);
+
+/// Evaluates ids at the next positions, appending one row of logits per id to `logits`.
+using EvaluateTokens = std::function<bool(const std::vector<int32_t> &ids,
+                                          std::vector<float> &logits, std::string &error)>;
+
+/// Greedy decoding with the design.md contract: evaluates the prompt, then feeds back each
+/// generated token but the last (ties go to the lower id). `logits` receives every evaluated
+/// row: n_prompt + max(count - 1, 0) of them.
+bool generateGreedy(const EvaluateTokens &evaluate, const std::vector<int32_t> &prompt,
+                    int64_t count, int64_t vocab, std::vector<int32_t> &generated,
+                    std::vector<float> &logits, std::string &error);
+
+/// What `gemc run` and `gemc-run` do: open an artifact, greedy-decode `generate` tokens after
+/// the prompt `tokens` ("2,17,5"), write every evaluated row to `dumpLogits` if set.
+struct RunRequest {
+  std::string artifact, tokens, dumpLogits;
+  int64_t generate = 0;
+  int64_t contextLength = 0; // 0: prompt + generated tokens
+  int64_t threads = 0;       // 0: one per hardware thread
+};
+bool runArtifact(const RunRequest &request, std::vector<int32_t> &generated, std::string &error);
+
+/// Writes float32 rows to `path` through a temporary file and a rename.
+bool writeLogits(const std::string &path, const std::vector<float> &logits, std::string &error);
+
+} // namespace gemc
