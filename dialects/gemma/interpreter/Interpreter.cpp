@@ -196,9 +196,12 @@ llvm::Expected<Weight> Interpreter::Frame::loadWeight(WeightOp op) {
   if (!info)
     return makeError("interpreter: checkpoint has no tensor '{}'", op.getName().str());
   std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
-  if (info->shape != shape || !isWeightDType(info->dtype))
-    return makeError("interpreter: tensor '{}' is {} {} in the checkpoint but the IR says {}",
-                     info->name, dtypeName(info->dtype), info->shapeString(), formatShape(shape));
+  Type element = type.getElementType();
+  DType expected = element.isBF16() ? DType::BF16 : element.isF16() ? DType::F16 : DType::F32;
+  if (info->shape != shape || info->dtype != expected)
+    return makeError("interpreter: tensor '{}' is {} {} in the checkpoint but the IR says {} {}",
+                     info->name, dtypeName(info->dtype), info->shapeString(),
+                     dtypeName(expected), formatShape(shape));
   return Weight{info, shape.back()};
 }
 

@@ -5,18 +5,14 @@
 // refdata, numpy for fixtures) and the greedy tokens — for prefill in one call, in chunks, and
 // token by token, which must agree with each other within 1e-4 as well.
 
+#include "JitModel.h"
+
 #include "compiler/import/ImportCheckpoint.h"
 #include "compiler/pipeline/CpuPipeline.h"
-#include "compiler/plan/MemoryPlan.h"
-#include "runtime/ForwardAbi.h"
 
 #include <gtest/gtest.h>
 #include <llvm/Support/JSON.h>
 #include <llvm/Support/MemoryBuffer.h>
-#include <llvm/Support/TargetSelect.h>
-#include <mlir/Dialect/Func/IR/FuncOps.h>
-#include <mlir/ExecutionEngine/ExecutionEngine.h>
-#include <mlir/ExecutionEngine/OptUtils.h>
 #include <mlir/IR/MLIRContext.h>
 
 #include <cmath>
@@ -43,63 +39,24 @@ std::vector<int32_t> readTokens(const std::string &path) {
   return ids;
 }
 
-/// A checkpoint compiled and JIT-loaded, with its weight section and a KV cache.
-struct CompiledModel {
+/// A checkpoint compiled and JIT-loaded, with the context that owns its module.
+struct CompiledCheckpoint {
   std::unique_ptr<mlir::MLIRContext> context;
-  std::unique_ptr<mlir::ExecutionEngine> engine;
-  ForwardFunction forward = nullptr;
-  std::vector<uint8_t> weights, kvCache, scratch;
-  int64_t vocab = 0, contextLength = 64;
-
-  /// Evaluates `ids` at `start` and returns their logits.
-  std::vector<float> run(const std::vector<int32_t> &ids, int64_t start) {
-    std::vector<int32_t> tokens = ids;
-    std::vector<float> logits(ids.size() * vocab);
-    auto idsDesc = vectorDescriptor(tokens.data(), int64_t(tokens.size()));
-    auto weightsDesc = vectorDescriptor(weights.data(), int64_t(weights.size()));
-    auto kvDesc = vectorDescriptor(kvCache.data(), int64_t(kvCache.size()));
-    auto scratchDesc = vectorDescriptor(scratch.data(), int64_t(scratch.size()));
-    auto logitsDesc = matrixDescriptor(logits.data(), int64_t(ids.size()), vocab);
-    BarrierFunction noBarrier = [](void *) {}; // one worker
-    forward(&idsDesc, start, contextLength, &weightsDesc, &kvDesc, &scratchDesc, &logitsDesc,
-            /*worker=*/0, /*workers=*/1, noBarrier, nullptr);
-    return logits;
-  }
+  std::unique_ptr<test::JitModel> jit;
 };
 
-std::unique_ptr<CompiledModel> compile(const std::string &dir, int64_t maxChunk) {
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-  auto model = std::make_unique<CompiledModel>();
+CompiledCheckpoint compile(const std::string &dir, int64_t maxChunk) {
+  CompiledCheckpoint compiled;
   llvm::Expected<Checkpoint> checkpoint = Checkpoint::open(dir);
   EXPECT_TRUE(bool(checkpoint)) << llvm::toString(checkpoint.takeError());
   mlir::DialectRegistry registry;
   registerCpuPipelineDialects(registry);
-  model->context = std::make_unique<mlir::MLIRContext>(registry);
-  model->context->loadAllAvailableDialects();
-  auto module = importCheckpoint(*model->context, *checkpoint);
-  auto forward = module->lookupSymbol<mlir::func::FuncOp>("forward");
-  WeightLayout layout = planWeightLayout(forward);
-  KvCachePlan kv = planKvCache(forward, maxChunk);
-  model->weights.resize(layout.totalBytes);
-  for (const WeightLayout::Entry &entry : layout.entries) {
-    const TensorInfo *tensor = checkpoint->find(entry.name);
-    std::memcpy(model->weights.data() + entry.offset, tensor->data, entry.bytes);
-  }
-  model->kvCache.assign(kv.bytes(model->contextLength), 0);
-  model->vocab = checkpoint->config().vocabSize;
-  EXPECT_TRUE(mlir::succeeded(lowerToLLVMDialect(*module, {8, maxChunk})));
-  auto scratchBytes = (*module)->getAttrOfType<mlir::IntegerAttr>(kScratchBytesAttr);
-  model->scratch.assign(scratchBytes.getInt(), 0);
-  mlir::ExecutionEngineOptions options;
-  options.transformer = mlir::makeOptimizingTransformer(2, 0, nullptr);
-  auto engine = mlir::ExecutionEngine::create(*module, options);
-  EXPECT_TRUE(bool(engine)) << llvm::toString(engine.takeError());
-  model->engine = std::move(*engine);
-  auto symbol = model->engine->lookup(kForwardCInterfaceSymbol);
-  EXPECT_TRUE(bool(symbol)) << llvm::toString(symbol.takeError());
-  model->forward = reinterpret_cast<ForwardFunction>(*symbol);
-  return model;
+  compiled.context = std::make_unique<mlir::MLIRContext>(registry);
+  compiled.context->loadAllAvailableDialects();
+  auto module = importCheckpoint(*compiled.context, *checkpoint);
+  compiled.jit = test::jitCompile(
+      *module, [&](llvm::StringRef name) { return checkpoint->find(name); }, maxChunk);
+  return compiled;
 }
 
 class CpuForward : public ::testing::TestWithParam<std::string> {};
@@ -116,8 +73,9 @@ TEST_P(CpuForward, MatchesReferenceLogitsInEveryChunking) {
 
   std::vector<float> firstRun;
   for (int64_t chunk : {24, 5, 1}) {
-    std::unique_ptr<CompiledModel> model = compile(dir, chunk);
-    ASSERT_TRUE(model->forward);
+    CompiledCheckpoint compiled = compile(dir, chunk);
+    ASSERT_TRUE(compiled.jit);
+    test::JitModel *model = compiled.jit.get();
     int64_t vocab = model->vocab;
     std::vector<float> logits;
     for (size_t start = 0; start < prompt.size(); start += chunk) {

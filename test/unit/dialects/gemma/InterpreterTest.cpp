@@ -177,3 +177,21 @@ TEST_F(InterpreterTest, RejectsTokenIdsOutsideTheTable) {
   ASSERT_FALSE(bool(result));
   EXPECT_EQ(llvm::toString(result.takeError()), "token id 2 is outside the vocabulary [0, 2)");
 }
+
+TEST_F(InterpreterTest, RejectsAWeightWhoseDtypeDiffersFromTheIR) {
+  weights_.addF32("table", {2, 2}, {1, 1, 1, -1});
+  module_ = mlir::parseSourceString<mlir::ModuleOp>(R"(
+    func.func @forward(%ids: tensor<?xi32>, %pos: index) -> tensor<?x2xf32> {
+      %t = gemma.weight "table" : tensor<2x2xbf16>
+      %x = gemma.embed %ids, %t {scale = 1.0 : f32} : (tensor<?xi32>, tensor<2x2xbf16>) -> tensor<?x2xf32>
+      return %x : tensor<?x2xf32>
+    })",
+                                                    &context_);
+  file_ = weights_.open();
+  gemma::Interpreter interpreter(module_->lookupSymbol<mlir::func::FuncOp>("forward"),
+                                 [&](llvm::StringRef name) { return file_->find(name); });
+  auto result = interpreter.run({1});
+  ASSERT_FALSE(bool(result));
+  EXPECT_EQ(llvm::toString(result.takeError()),
+            "interpreter: tensor 'table' is F32 [2, 2] in the checkpoint but the IR says BF16 [2, 2]");
+}

@@ -1,0 +1,35 @@
+//===- JitModel.h - Generated CPU code, JIT-loaded for tests ---------------===//
+//
+// Lowers a gemma module through the CPU pipeline and loads the result with MLIR's
+// ExecutionEngine, with its weight section, KV cache and scratch buffer, so tests can call the
+// generated entry point directly (one worker).
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "dialects/gemma/interpreter/Interpreter.h"
+#include "runtime/ForwardAbi.h"
+
+#include <mlir/ExecutionEngine/ExecutionEngine.h>
+#include <mlir/IR/BuiltinOps.h>
+
+#include <memory>
+#include <vector>
+
+namespace gemc::test {
+
+struct JitModel {
+  std::unique_ptr<mlir::ExecutionEngine> engine;
+  ForwardFunction forward = nullptr;
+  std::vector<uint8_t> weights, kvCache, scratch;
+  int64_t vocab = 0, contextLength = 64;
+
+  /// Evaluates `ids` at `start` and returns their logits.
+  std::vector<float> run(const std::vector<int32_t> &ids, int64_t start);
+};
+
+/// Lowers `module` in place (vector width 8) and JIT-loads it; null after a test failure.
+std::unique_ptr<JitModel> jitCompile(mlir::ModuleOp module, const gemma::WeightLookup &weights,
+                                     int64_t maxChunk);
+
+} // namespace gemc::test
