@@ -47,8 +47,11 @@ std::unique_ptr<JitModel> jitCompile(mlir::ModuleOp module, const gemma::WeightL
   }
   auto scratchBytes = module->getAttrOfType<mlir::IntegerAttr>(kScratchBytesAttr);
   model->scratch.assign(scratchBytes.getInt(), 0);
+  // ExecutionEngineOptions holds a function_ref: the transformer must outlive create().
+  std::function<llvm::Error(llvm::Module *)> optimize =
+      mlir::makeOptimizingTransformer(2, 0, nullptr);
   mlir::ExecutionEngineOptions options;
-  options.transformer = mlir::makeOptimizingTransformer(2, 0, nullptr);
+  options.transformer = optimize;
   auto engine = mlir::ExecutionEngine::create(module, options);
   if (!engine) {
     ADD_FAILURE() << llvm::toString(engine.takeError());
