@@ -59,12 +59,12 @@ int64_t TensorInfo::numElements() const {
   return count;
 }
 
-void releaseMappedPages(const TensorInfo &tensor) {
+void releaseMappedPages(const TensorInfo &tensor, uint64_t offset, uint64_t size) {
   if (!tensor.fileMapped) // MADV_DONTNEED would zero heap memory
     return;
   uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
-  uintptr_t begin = uintptr_t(tensor.data) / page * page;
-  uintptr_t end = (uintptr_t(tensor.data) + tensor.numBytes + page - 1) / page * page;
+  uintptr_t begin = (uintptr_t(tensor.data) + offset) / page * page;
+  uintptr_t end = (uintptr_t(tensor.data) + offset + size + page - 1) / page * page;
   // Advice only: a failure (say, for a buffer that is not a file mapping) changes nothing.
   (void)madvise(reinterpret_cast<void *>(begin), end - begin, MADV_DONTNEED);
 }

@@ -35,9 +35,10 @@ struct TensorInfo {
   std::string shapeString() const;
 };
 
-/// Lets the kernel drop the tensor's pages from this process's memory (they are re-read from
-/// the file if touched again): a compile that streams a tensor once keeps no copy resident.
-void releaseMappedPages(const TensorInfo &tensor);
+/// Lets the kernel drop the pages of bytes [begin, begin + size) of the tensor from this
+/// process's memory (they are re-read from the file if touched again): a compile that streams a
+/// tensor once keeps no copy resident.
+void releaseMappedPages(const TensorInfo &tensor, uint64_t begin, uint64_t size);
 
 /// Prints a shape as "[2, 3]".
 std::string formatShape(const std::vector<int64_t> &shape);

@@ -15,6 +15,7 @@
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace gemc {
@@ -107,9 +108,14 @@ llvm::Error writeArtifact(const std::string &path, const ArtifactContents &in) {
   uint64_t weightsOffset = out.begin();
   for (const WeightLayout::Entry &entry : in.weights.entries) {
     out.zeros(weightsOffset + entry.offset - out.position());
+    // In pieces, each released once written: memory stays flat however large the tensor.
     const TensorInfo &tensor = *in.checkpoint.find(entry.name);
-    out.write(tensor.data, entry.bytes);
-    releaseMappedPages(tensor); // keeps the compiler's memory flat however large the model
+    constexpr uint64_t kPiece = uint64_t(64) << 20;
+    for (uint64_t done = 0; done < entry.bytes; done += kPiece) {
+      uint64_t size = std::min(kPiece, entry.bytes - done);
+      out.write(tensor.data + done, size);
+      releaseMappedPages(tensor, done, size);
+    }
   }
   out.zeros(weightsOffset + in.weights.totalBytes - out.position());
   sections.push_back(fb::CreateSection(fbb, fbb.CreateString("weights"), weightsOffset,
