@@ -37,10 +37,24 @@ struct OpCase {
 
 constexpr int64_t D = -1; // placeholder for the hidden size in weight shapes
 
+/// A sliding-window attention layer 0 (4 heads, 2 KV heads, head dim 6, window 3) on %x,
+/// defining `result`.
+std::string slidingLayer0(const std::string &result) {
+  return R"(%q = gemma.weight "q" : tensor<24x{D}xbf16>
+          %qn = gemma.weight "qn" : tensor<6xbf16>
+          %k = gemma.weight "k" : tensor<12x{D}xbf16>
+          %kn = gemma.weight "kn" : tensor<6xbf16>
+          %v = gemma.weight "v" : tensor<12x{D}xbf16>
+          %o = gemma.weight "o" : tensor<{D}x24xbf16>
+          )" + result +
+         R"( = gemma.attention %x at %pos q(%q, %qn) k(%k, %kn) v(%v) o(%o) {eps = 1.0e-6 : f64,
+            head_dim = 6 : i64, layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64,
+            rope = #gemma.rope<default>, rope_theta = 1.0e4 : f64, sliding_window = 3 : i64}
+            : (tensor<?x{D}xf32>, index, tensor<24x{D}xbf16>, tensor<6xbf16>, tensor<12x{D}xbf16>,
+               tensor<6xbf16>, tensor<12x{D}xbf16>, tensor<{D}x24xbf16>) -> tensor<?x{D}xf32>)";
+}
+
 std::vector<OpCase> opCases() {
-  std::string attn = "(tensor<?x{D}xf32>, index, tensor<24x{D}xbf16>, tensor<6xbf16>, "
-                     "tensor<12x{D}xbf16>, tensor<6xbf16>, tensor<12x{D}xbf16>, "
-                     "tensor<{D}x24xbf16>) -> tensor<?x{D}xf32>";
   return {
       {"RmsNormWithWeight",
        R"(%g = gemma.weight "g" : tensor<{D}xbf16>
@@ -61,16 +75,7 @@ std::vector<OpCase> opCases() {
           %y = arith.addf %a, %x : tensor<?x{D}xf32>)",
        {{"s", {1}}}},
       {"SlidingAttention",
-       R"(%q = gemma.weight "q" : tensor<24x{D}xbf16>
-          %qn = gemma.weight "qn" : tensor<6xbf16>
-          %k = gemma.weight "k" : tensor<12x{D}xbf16>
-          %kn = gemma.weight "kn" : tensor<6xbf16>
-          %v = gemma.weight "v" : tensor<12x{D}xbf16>
-          %o = gemma.weight "o" : tensor<{D}x24xbf16>
-          %y = gemma.attention %x at %pos q(%q, %qn) k(%k, %kn) v(%v) o(%o) {eps = 1.0e-6 : f64,
-            head_dim = 6 : i64, layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64,
-            rope = #gemma.rope<default>, rope_theta = 1.0e4 : f64, sliding_window = 3 : i64} : )" +
-           attn,
+       slidingLayer0("%y"),
        {{"q", {24, D}}, {"qn", {6}}, {"k", {12, D}}, {"kn", {6}}, {"v", {12, D}}, {"o", {D, 24}}}},
       {"FullProportionalAttentionWithVFromK",
        R"(%q = gemma.weight "q" : tensor<20x{D}xbf16>
@@ -86,16 +91,7 @@ std::vector<OpCase> opCases() {
                tensor<10x{D}xbf16>, tensor<10xbf16>, tensor<{D}x20xbf16>) -> tensor<?x{D}xf32>)",
        {{"q", {20, D}}, {"qn", {10}}, {"k", {10, D}}, {"kn", {10}}, {"o", {D, 20}}}},
       {"KvSharedAttention",
-       R"(%q = gemma.weight "q" : tensor<24x{D}xbf16>
-          %qn = gemma.weight "qn" : tensor<6xbf16>
-          %k = gemma.weight "k" : tensor<12x{D}xbf16>
-          %kn = gemma.weight "kn" : tensor<6xbf16>
-          %v = gemma.weight "v" : tensor<12x{D}xbf16>
-          %o = gemma.weight "o" : tensor<{D}x24xbf16>
-          %a = gemma.attention %x at %pos q(%q, %qn) k(%k, %kn) v(%v) o(%o) {eps = 1.0e-6 : f64,
-            head_dim = 6 : i64, layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64,
-            rope = #gemma.rope<default>, rope_theta = 1.0e4 : f64, sliding_window = 3 : i64} : )" +
-           attn + R"(
+       slidingLayer0("%a") + R"(
           %q2 = gemma.weight "q2" : tensor<24x{D}xbf16>
           %y = gemma.attention %a at %pos q(%q2, %qn) o(%o) {eps = 1.0e-6 : f64,
             head_dim = 6 : i64, kv_source_layer = 0 : i64, layer = 1 : i64, num_heads = 4 : i64,

@@ -28,16 +28,29 @@ protected:
     context_.loadAllAvailableDialects();
   }
 
-  /// Runs `body` (the forward function's ops) on `ids` in calls of the given sizes.
-  std::vector<gemma::Tensor> run(const std::string &resultType, const std::string &body,
-                                 const std::vector<int32_t> &ids, std::vector<size_t> calls) {
+  /// Parses the forward function made of `body` and an interpreter for it.
+  gemma::Interpreter load(const std::string &resultType, const std::string &body) {
     std::string text = "func.func @forward(%ids: tensor<?xi32>, %pos: index) -> " + resultType +
                        " {\n" + body + "\n}";
     module_ = mlir::parseSourceString<mlir::ModuleOp>(text, &context_);
     EXPECT_TRUE(module_) << text;
     file_ = weights_.open();
-    gemma::Interpreter interpreter(module_->lookupSymbol<mlir::func::FuncOp>("forward"),
-                                   [&](llvm::StringRef name) { return file_->find(name); });
+    return gemma::Interpreter(module_->lookupSymbol<mlir::func::FuncOp>("forward"),
+                              [&](llvm::StringRef name) { return file_->find(name); });
+  }
+
+  /// The error of running `body` on `ids`, or "" if it succeeds.
+  std::string errorOf(const std::string &resultType, const std::string &body,
+                      const std::vector<int32_t> &ids) {
+    gemma::Interpreter interpreter = load(resultType, body);
+    auto result = interpreter.run(ids);
+    return result ? std::string() : llvm::toString(result.takeError());
+  }
+
+  /// Runs `body` (the forward function's ops) on `ids` in calls of the given sizes.
+  std::vector<gemma::Tensor> run(const std::string &resultType, const std::string &body,
+                                 const std::vector<int32_t> &ids, std::vector<size_t> calls) {
+    gemma::Interpreter interpreter = load(resultType, body);
     std::vector<gemma::Tensor> results;
     size_t next = 0;
     for (size_t count : calls) {
@@ -161,37 +174,24 @@ TEST_F(InterpreterTest, MoeBreaksTiesTowardsTheLowerExpertAndAppliesItsScale) {
   EXPECT_EQ(out[0].data[1], 0.0f);
 }
 
+namespace {
+/// An embedding of a 2x2 f32 table declared with `tableType` in the IR.
+std::string embedOnly(const std::string &tableType) {
+  return "%t = gemma.weight \"table\" : " + tableType +
+         "\n %x = gemma.embed %ids, %t {scale = 1.0 : f32} : (tensor<?xi32>, " + tableType +
+         ") -> tensor<?x2xf32>\n return %x : tensor<?x2xf32>";
+}
+} // namespace
+
 TEST_F(InterpreterTest, RejectsTokenIdsOutsideTheTable) {
   weights_.addF32("table", {2, 2}, {1, 1, 1, -1});
-  module_ = mlir::parseSourceString<mlir::ModuleOp>(R"(
-    func.func @forward(%ids: tensor<?xi32>, %pos: index) -> tensor<?x2xf32> {
-      %t = gemma.weight "table" : tensor<2x2xf32>
-      %x = gemma.embed %ids, %t {scale = 1.0 : f32} : (tensor<?xi32>, tensor<2x2xf32>) -> tensor<?x2xf32>
-      return %x : tensor<?x2xf32>
-    })",
-                                                    &context_);
-  file_ = weights_.open();
-  gemma::Interpreter interpreter(module_->lookupSymbol<mlir::func::FuncOp>("forward"),
-                                 [&](llvm::StringRef name) { return file_->find(name); });
-  auto result = interpreter.run({2});
-  ASSERT_FALSE(bool(result));
-  EXPECT_EQ(llvm::toString(result.takeError()), "token id 2 is outside the vocabulary [0, 2)");
+  EXPECT_EQ(errorOf("tensor<?x2xf32>", embedOnly("tensor<2x2xf32>"), {2}),
+            "token id 2 is outside the vocabulary [0, 2)");
 }
 
 TEST_F(InterpreterTest, RejectsAWeightWhoseDtypeDiffersFromTheIR) {
   weights_.addF32("table", {2, 2}, {1, 1, 1, -1});
-  module_ = mlir::parseSourceString<mlir::ModuleOp>(R"(
-    func.func @forward(%ids: tensor<?xi32>, %pos: index) -> tensor<?x2xf32> {
-      %t = gemma.weight "table" : tensor<2x2xbf16>
-      %x = gemma.embed %ids, %t {scale = 1.0 : f32} : (tensor<?xi32>, tensor<2x2xbf16>) -> tensor<?x2xf32>
-      return %x : tensor<?x2xf32>
-    })",
-                                                    &context_);
-  file_ = weights_.open();
-  gemma::Interpreter interpreter(module_->lookupSymbol<mlir::func::FuncOp>("forward"),
-                                 [&](llvm::StringRef name) { return file_->find(name); });
-  auto result = interpreter.run({1});
-  ASSERT_FALSE(bool(result));
-  EXPECT_EQ(llvm::toString(result.takeError()),
-            "interpreter: tensor 'table' is F32 [2, 2] in the checkpoint but the IR says BF16 [2, 2]");
+  EXPECT_EQ(errorOf("tensor<?x2xf32>", embedOnly("tensor<2x2xbf16>"), {1}),
+            "interpreter: tensor 'table' is F32 [2, 2] in the checkpoint but the IR says BF16 "
+            "[2, 2]");
 }
