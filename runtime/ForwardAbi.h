@@ -30,7 +30,8 @@ template <typename T> MemRefDescriptor<T, 2> matrixDescriptor(T *data, int64_t r
 /// Called by generated code between dependent steps; returns when every worker has called it.
 using BarrierFunction = void (*)(void *context);
 
-/// Every worker calls the entry point with the same buffers and its own `worker` number.
+/// Every worker calls the entry point with the same buffers and its own `worker` number. The
+/// logits buffer may have 1..tokens rows: it receives the logits of the call's last rows.
 /// (ids, start position, context length, weight section, KV cache, scratch, logits [tokens,
 ///  vocab], worker, workers, barrier, barrier context)
 using ForwardFunction = void (*)(MemRefDescriptor<int32_t, 1> *ids, int64_t startPos,

@@ -92,11 +92,17 @@ bool runArtifact(const RunRequest &request, std::vector<int32_t> &generated, std
   if (gemc_session_create(model, context, int32_t(request.threads), &session) != GEMC_OK)
     return fail();
   std::vector<float> logits;
+  // Every row is kept only for a dump; otherwise the last row is all greedy decoding reads.
+  bool allRows = !request.dumpLogits.empty();
   auto evaluate = [&](const std::vector<int32_t> &ids, std::vector<float> &rows, std::string &) {
     size_t at = rows.size();
-    rows.resize(at + ids.size() * size_t(vocab));
-    return gemc_session_prefill(session, ids.data(), int64_t(ids.size()), rows.data() + at) ==
-           GEMC_OK;
+    rows.resize(at + (allRows ? ids.size() : 1) * size_t(vocab));
+    if (gemc_session_prefill(session, ids.data(), int64_t(ids.size()),
+                             allRows ? rows.data() + at : nullptr) != GEMC_OK)
+      return false;
+    if (!allRows)
+      std::copy_n(gemc_session_logits(session), vocab, rows.data() + at);
+    return true;
   };
   if (!generateGreedy(evaluate, prompt, request.generate, vocab, generated, logits, error))
     return fail();

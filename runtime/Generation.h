@@ -18,13 +18,14 @@ namespace gemc {
 bool parseTokenList(const std::string &text, int64_t vocabSize, const std::string &flag,
                     std::vector<int32_t> &ids, std::string &error);
 
-/// Evaluates ids at the next positions, appending one row of logits per id to `logits`.
+/// Evaluates ids at the next positions, appending logits rows to `logits`: one per id, or only
+/// the last id's when the caller keeps no dump (greedy decoding reads only the last row).
 using EvaluateTokens = std::function<bool(const std::vector<int32_t> &ids,
                                           std::vector<float> &logits, std::string &error)>;
 
 /// Greedy decoding with the design.md contract: evaluates the prompt, then feeds back each
-/// generated token but the last (ties go to the lower id). `logits` receives every evaluated
-/// row: n_prompt + max(count - 1, 0) of them.
+/// generated token but the last (ties go to the lower id). `logits` receives the rows evaluate
+/// appends: with one row per id, n_prompt + max(count - 1, 0) of them.
 bool generateGreedy(const EvaluateTokens &evaluate, const std::vector<int32_t> &prompt,
                     int64_t count, int64_t vocab, std::vector<int32_t> &generated,
                     std::vector<float> &logits, std::string &error);

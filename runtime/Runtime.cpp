@@ -65,9 +65,12 @@ gemc_status evaluate(gemc_session *s, const int32_t *tokens, int64_t n, float *l
       vectorDescriptor(static_cast<uint8_t *>(s->scratch), int64_t(s->scratchBytes));
   for (int64_t done = 0; done < n;) {
     int64_t count = std::min(m.maxChunk, n - done);
+    // Without an output buffer only the last row is needed: the generated code then skips the
+    // vocabulary projection of the other tokens.
+    int64_t rows = logitsOut ? count : 1;
     std::vector<int32_t> chunk(tokens + done, tokens + done + count);
     auto idsDesc = vectorDescriptor(chunk.data(), count);
-    auto logitsDesc = matrixDescriptor(s->logits.data(), count, m.vocab);
+    auto logitsDesc = matrixDescriptor(s->logits.data(), rows, m.vocab);
     WorkerPool &pool = *s->pool;
     pool.run([&](int64_t worker) {
       m.forward(&idsDesc, s->position, s->contextLength, &weightsDesc, &kvDesc, &scratchDesc,
@@ -77,7 +80,7 @@ gemc_status evaluate(gemc_session *s, const int32_t *tokens, int64_t n, float *l
       std::memcpy(logitsOut + done * m.vocab, s->logits.data(),
                   size_t(count * m.vocab) * sizeof(float));
     s->position += count;
-    s->lastRow = count - 1;
+    s->lastRow = rows - 1;
     done += count;
   }
   return GEMC_OK;

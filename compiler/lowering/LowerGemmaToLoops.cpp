@@ -620,9 +620,19 @@ Value ForwardLowering::lowerLayerScalar(gemma::LayerScalarOp op) {
   return out;
 }
 
+/// Logits for the last R tokens of the call, R being the rows of the logits buffer: a caller
+/// that only samples the next token passes one row and skips the rest of the vocabulary
+/// projection.
 Value ForwardLowering::lowerLmHead(gemma::LmHeadOp op) {
-  int64_t vocab = shapeOf(op.getTable())[0];
-  k_.linear(buffer(op.getInput()), buffer(op.getTable()), {}, 0, vocab, logits_);
+  int64_t vocab = shapeOf(op.getTable())[0], hidden = shapeOf(op.getInput())[1];
+  Value wanted = memref::DimOp::create(b_, logits_, 0);
+  Value lastRows = memref::SubViewOp::create(
+      b_, buffer(op.getInput()),
+      ArrayRef<OpFoldResult>{arith::SubIOp::create(b_, tokens_, wanted).getResult(),
+                             b_.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{wanted, b_.getIndexAttr(hidden)},
+      ArrayRef<OpFoldResult>{b_.getIndexAttr(1), b_.getIndexAttr(1)});
+  k_.linear(lastRows, buffer(op.getTable()), {}, 0, vocab, logits_);
   if (std::optional<APFloat> cap = op.getSoftcap()) {
     barrier();
     Value c = k_.f32(cap->convertToDouble()), inverse = k_.f32(1.0 / cap->convertToDouble());

@@ -19,7 +19,8 @@ struct CpuLoweringOptions {
 ///                barrier: (!llvm.ptr) -> (), barrier_context: !llvm.ptr)
 /// with a C interface (`_mlir_ciface_gemc_forward`). Every worker thread calls it with the same
 /// buffers and its own `worker` number; it calls barrier(barrier_context) between dependent
-/// steps. `scratch` holds all activations: the pass records its size in bytes in the module
+/// steps. `logits` may have fewer rows than the call has tokens: it receives the logits of the
+/// last rows (one row: just the next-token distribution). `scratch` holds all activations: the pass records its size in bytes in the module
 /// attribute `gemc.scratch_bytes`.
 constexpr const char *kForwardSymbol = "gemc_forward";
 constexpr const char *kScratchBytesAttr = "gemc.scratch_bytes";
