@@ -68,14 +68,15 @@ gemc_status evaluate(gemc_session *s, const int32_t *tokens, int64_t n, float *l
     // Without an output buffer only the last row is needed: the generated code then skips the
     // vocabulary projection of the other tokens.
     int64_t rows = logitsOut ? count : 1;
-    std::vector<int32_t> chunk(tokens + done, tokens + done + count);
-    auto idsDesc = vectorDescriptor(chunk.data(), count);
+    // The generated code only reads the ids: no copy, so a decode step allocates nothing.
+    auto idsDesc = vectorDescriptor(const_cast<int32_t *>(tokens + done), count);
     auto logitsDesc = matrixDescriptor(s->logits.data(), rows, m.vocab);
     WorkerPool &pool = *s->pool;
-    pool.run([&](int64_t worker) {
+    auto step = [&](int64_t worker) {
       m.forward(&idsDesc, s->position, s->contextLength, &weightsDesc, &kvDesc, &scratchDesc,
                 &logitsDesc, worker, pool.size(), &WorkerPool::barrier, &pool);
-    });
+    };
+    pool.run(step);
     if (logitsOut)
       std::memcpy(logitsOut + done * m.vocab, s->logits.data(),
                   size_t(count * m.vocab) * sizeof(float));

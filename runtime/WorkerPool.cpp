@@ -30,7 +30,7 @@ WorkerPool::~WorkerPool() {
 void WorkerPool::helperLoop(int64_t worker) {
   uint64_t seen = 0;
   for (;;) {
-    const std::function<void(int64_t)> *job;
+    JobRef job;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
@@ -39,22 +39,22 @@ void WorkerPool::helperLoop(int64_t worker) {
       seen = generation_;
       job = job_;
     }
-    (*job)(worker);
+    job.call(job.callable, worker);
     finished_.fetch_add(1, std::memory_order_acq_rel);
   }
 }
 
-void WorkerPool::run(const std::function<void(int64_t)> &job) {
+void WorkerPool::runJob(JobRef job) {
   if (workers_ == 1)
-    return job(0);
+    return job.call(job.callable, 0);
   finished_.store(0, std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    job_ = &job;
+    job_ = job;
     ++generation_;
   }
   wake_.notify_all();
-  job(0);
+  job.call(job.callable, 0);
   waitUntil([&] { return finished_.load(std::memory_order_acquire) == workers_ - 1; });
 }
 

@@ -10,7 +10,6 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -25,18 +24,27 @@ public:
   WorkerPool &operator=(const WorkerPool &) = delete;
 
   int64_t size() const { return workers_; }
-  void run(const std::function<void(int64_t)> &job);
+  /// Runs job(worker) on every worker. Takes the job by reference, without a std::function,
+  /// so that a decode step allocates nothing.
+  template <typename Job> void run(Job &job) {
+    runJob({&job, [](void *callable, int64_t worker) { (*static_cast<Job *>(callable))(worker); }});
+  }
   /// The generated code's barrier: `context` is the pool.
   static void barrier(void *context);
 
 private:
+  struct JobRef {
+    void *callable;
+    void (*call)(void *callable, int64_t worker);
+  };
+  void runJob(JobRef job);
   void helperLoop(int64_t worker);
 
   int64_t workers_;
   std::vector<std::thread> threads_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  const std::function<void(int64_t)> *job_ = nullptr;
+  JobRef job_{nullptr, nullptr};
   uint64_t generation_ = 0;
   bool stopping_ = false;
   std::atomic<int64_t> finished_{0};

@@ -58,7 +58,7 @@ double measureReadBandwidth(int64_t threads) {
   double best = 0;
   for (int pass = 0; pass < 3; ++pass) {
     auto start = std::chrono::steady_clock::now();
-    pool.run([&](int64_t worker) {
+    auto readShare = [&](int64_t worker) {
       size_t count = kBytes / sizeof(Vector), begin = count * worker / pool.size(),
              end = count * (worker + 1) / pool.size();
       Vector a = {}, b = {}, c = {}, d = {};
@@ -70,7 +70,8 @@ double measureReadBandwidth(int64_t threads) {
       }
       Vector s = a + b + c + d;
       sinks[size_t(worker)] = s[0] + s[1] + s[2] + s[3];
-    });
+    };
+    pool.run(readShare);
     best = std::max(best, double(kBytes) / seconds(start) / 1e9);
   }
   return best;
