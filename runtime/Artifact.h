@@ -41,6 +41,15 @@ private:
   void *library_ = nullptr;
 };
 
+} // namespace gemc
+
+struct gemc_model;
+
+namespace gemc {
+
+/// The verified artifact behind an open runtime model (for tools that read its manifest).
+const MappedArtifact &artifactOf(const gemc_model *model);
+
 /// Why the running CPU cannot execute code for `target`, or "" if it can.
 std::string checkTargetAgainstHost(const artifact::Target &target);
 

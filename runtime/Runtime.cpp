@@ -89,6 +89,8 @@ gemc_status evaluate(gemc_session *s, const int32_t *tokens, int64_t n, float *l
 
 } // namespace
 
+const MappedArtifact &gemc::artifactOf(const gemc_model *model) { return *model->artifact; }
+
 extern "C" {
 
 const char *gemc_last_error(void) { return lastError.c_str(); }

@@ -116,16 +116,15 @@ llvm::Error runBench(const BenchOptions &options) {
   }
   double decodeSeconds = seconds(start);
 
-  std::string error;
-  std::unique_ptr<MappedArtifact> artifact = MappedArtifact::open(options.artifact, error);
-  uint64_t bytesPerToken = weightBytesPerToken(artifact->manifest());
+  const artifact::Manifest &manifest = artifactOf(rt.model).manifest(); // verified once, at open
+  uint64_t bytesPerToken = weightBytesPerToken(manifest);
   int64_t threads = gemc_session_threads(rt.session);
   double bandwidth = measureReadBandwidth(threads);
   double prefillRate = double(options.prompt) / prefillSeconds;
   double decodeRate = double(options.generate) / decodeSeconds;
   double achieved = double(bytesPerToken) * decodeRate / 1e9;
 
-  std::string target = artifact->manifest().target()->name()->str();
+  std::string target = manifest.target()->name()->str();
   llvm::raw_ostream &os = llvm::outs();
   if (options.format == "csv") {
     os << "artifact,target,threads,prompt,prefill_tok_s,generate,decode_tok_s,"
