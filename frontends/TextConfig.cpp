@@ -3,122 +3,13 @@
 #include "frontends/TextConfig.h"
 
 #include "frontends/Error.h"
+#include "frontends/JsonFields.h"
 
 #include <llvm/Support/JSON.h>
 #include <llvm/Support/MemoryBuffer.h>
 
 namespace gemc {
 namespace {
-
-std::string_view jsonKind(const llvm::json::Value &value) {
-  switch (value.kind()) {
-  case llvm::json::Value::Null: return "null";
-  case llvm::json::Value::Boolean: return "a boolean";
-  case llvm::json::Value::Number: return "a number";
-  case llvm::json::Value::String: return "a string";
-  case llvm::json::Value::Array: return "an array";
-  case llvm::json::Value::Object: return "an object";
-  }
-  return "a value";
-}
-
-/// Reads typed fields of one JSON object and keeps the first error. Absent and null fields keep
-/// the caller's default, as in Transformers.
-class FieldReader {
-public:
-  /// `firstError` is shared by the readers of nested objects.
-  FieldReader(const llvm::json::Object &object, std::string path, std::string prefix,
-              std::optional<std::string> &firstError)
-      : object_(object), path_(std::move(path)), prefix_(std::move(prefix)),
-        error_(firstError) {}
-
-  /// A reader for the object in field `key`, sharing this reader's error.
-  FieldReader nested(const llvm::json::Object &object, llvm::StringRef key) {
-    return FieldReader(object, path_, field(key) + ".", error_);
-  }
-
-  void integer(llvm::StringRef key, int64_t &out, bool required = false) {
-    read(key, out, "an integer", required);
-  }
-  void number(llvm::StringRef key, double &out) { read(key, out, "a number"); }
-  void boolean(llvm::StringRef key, bool &out) { read(key, out, "a boolean"); }
-  void optionalInteger(llvm::StringRef key, std::optional<int64_t> &out) {
-    readOptional(key, out, "an integer");
-  }
-  void optionalNumber(llvm::StringRef key, std::optional<double> &out) {
-    readOptional(key, out, "a number");
-  }
-  void optionalString(llvm::StringRef key, std::optional<std::string> &out) {
-    readOptional(key, out, "a string");
-  }
-  /// The value of `key` unless it is absent or null.
-  const llvm::json::Value *raw(llvm::StringRef key) {
-    return present(key) ? object_.get(key) : nullptr;
-  }
-  std::string field(llvm::StringRef key) const { return prefix_ + key.str(); }
-  void fail(std::string message) {
-    if (!error_)
-      error_ = fmt::format("{}: {}", path_, message);
-  }
-  llvm::Error takeError() {
-    return error_ ? makeError("{}", *error_) : llvm::Error::success();
-  }
-
-private:
-  bool present(llvm::StringRef key) const {
-    const llvm::json::Value *value = object_.get(key);
-    return value && value->kind() != llvm::json::Value::Null;
-  }
-  static std::optional<int64_t> convert(const llvm::json::Value &v, int64_t *) {
-    return v.getAsInteger();
-  }
-  static std::optional<double> convert(const llvm::json::Value &v, double *) {
-    return v.getAsNumber();
-  }
-  static std::optional<bool> convert(const llvm::json::Value &v, bool *) {
-    return v.getAsBoolean();
-  }
-  static std::optional<std::string> convert(const llvm::json::Value &v, std::string *) {
-    if (std::optional<llvm::StringRef> text = v.getAsString())
-      return text->str();
-    return std::nullopt;
-  }
-
-  /// Sets `out` from field `key` if it is present; a value of another type is an error.
-  template <typename T>
-  void read(llvm::StringRef key, T &out, std::string_view expected, bool required = false) {
-    const llvm::json::Value *value = lookup(key, required, expected);
-    if (!value)
-      return;
-    if (std::optional<T> converted = convert(*value, static_cast<T *>(nullptr)))
-      out = *converted;
-    else
-      wrongType(key, expected, *value);
-  }
-  template <typename T>
-  void readOptional(llvm::StringRef key, std::optional<T> &out, std::string_view expected) {
-    if (!present(key))
-      return;
-    T value{};
-    read(key, value, expected);
-    out = value;
-  }
-
-  const llvm::json::Value *lookup(llvm::StringRef key, bool required, std::string_view expected) {
-    if (present(key))
-      return object_.get(key);
-    if (required)
-      fail(fmt::format("required field '{}' ({}) is missing", field(key), expected));
-    return nullptr;
-  }
-  void wrongType(llvm::StringRef key, std::string_view expected, const llvm::json::Value &value) {
-    fail(fmt::format("field '{}': expected {}, found {}", field(key), expected, jsonKind(value)));
-  }
-
-  const llvm::json::Object &object_;
-  std::string path_, prefix_;
-  std::optional<std::string> &error_;
-};
 
 void readLayerTypes(FieldReader &reader, TextConfig &config) {
   const llvm::json::Value *value = reader.raw("layer_types");

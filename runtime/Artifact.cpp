@@ -73,8 +73,8 @@ std::string checkTargetAgainstHost(const artifact::Target &target) {
 MappedArtifact::~MappedArtifact() {
   if (library_)
     dlclose(library_);
-  if (data_)
-    munmap(const_cast<uint8_t *>(data_), size_);
+  if (mapping_)
+    munmap(mapping_, mappingSize_);
 }
 
 std::unique_ptr<MappedArtifact> MappedArtifact::open(const std::string &path,
@@ -92,17 +92,58 @@ std::unique_ptr<MappedArtifact> MappedArtifact::open(const std::string &path,
     ::close(fd);
     return nullptr;
   }
-  artifact->size_ = uint64_t(info.st_size);
-  void *data = mmap(nullptr, artifact->size_, PROT_READ, MAP_PRIVATE, fd, 0);
+  artifact->mappingSize_ = uint64_t(info.st_size);
+  void *data = mmap(nullptr, artifact->mappingSize_, PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
   if (data == MAP_FAILED) {
     error = format("%s: cannot map: %s", path.c_str(), std::strerror(errno));
     return nullptr;
   }
-  artifact->data_ = static_cast<const uint8_t *>(data);
-  if (!artifact->verify(error, checkTarget))
+  artifact->mapping_ = data;
+  if (!artifact->locate(error) || !artifact->verify(error, checkTarget))
     return nullptr;
   return artifact;
+}
+
+std::unique_ptr<MappedArtifact> MappedArtifact::view(const void *data, uint64_t size,
+                                                     const std::string &name,
+                                                     std::string &error) {
+  std::unique_ptr<MappedArtifact> artifact(new MappedArtifact());
+  artifact->path_ = name;
+  artifact->data_ = static_cast<const uint8_t *>(data);
+  artifact->size_ = size;
+  if (!artifact->verify(error, /*checkTarget=*/true))
+    return nullptr;
+  return artifact;
+}
+
+uint64_t MappedArtifact::manifestChecksum() const {
+  ArtifactHeader header;
+  std::memcpy(&header, data_, sizeof(header));
+  return header.manifestChecksum;
+}
+
+bool MappedArtifact::locate(std::string &error) {
+  const auto *bytes = static_cast<const uint8_t *>(mapping_);
+  data_ = bytes;
+  size_ = mappingSize_;
+  ExecutableTrailer trailer;
+  if (size_ < sizeof(trailer) || std::memcmp(bytes, kArtifactMagic, sizeof(kArtifactMagic)) == 0)
+    return true;
+  std::memcpy(&trailer, bytes + size_ - sizeof(trailer), sizeof(trailer));
+  if (std::memcmp(trailer.magic, kExecutableMagic, sizeof(kExecutableMagic)) != 0)
+    return true; // verify() reports the bad magic
+  if (!fits(trailer.artifactOffset, trailer.artifactSize, size_ - sizeof(trailer)) ||
+      trailer.artifactOffset % kSectionAlignment) {
+    error = format("%s: the executable's artifact [%llu, +%llu) is misaligned or past the end of "
+                   "the file; the file is damaged",
+                   path_.c_str(), (unsigned long long)trailer.artifactOffset,
+                   (unsigned long long)trailer.artifactSize);
+    return false;
+  }
+  data_ = bytes + trailer.artifactOffset;
+  size_ = trailer.artifactSize;
+  return true;
 }
 
 bool MappedArtifact::verify(std::string &error, bool checkTarget) {
@@ -173,6 +214,25 @@ bool MappedArtifact::verify(std::string &error, bool checkTarget) {
     return false;
   }
   return true;
+}
+
+bool MappedArtifact::looksLikeArtifact(const std::string &path) {
+  char magic[sizeof(kArtifactMagic)] = {};
+  ExecutableTrailer trailer = {};
+  FILE *file = std::fopen(path.c_str(), "rb");
+  bool head = file && std::fread(magic, 1, sizeof(magic), file) == sizeof(magic);
+  bool tail = file && std::fseek(file, -long(sizeof(trailer)), SEEK_END) == 0 &&
+              std::fread(&trailer, 1, sizeof(trailer), file) == sizeof(trailer);
+  if (file)
+    std::fclose(file);
+  return (head && std::memcmp(magic, kArtifactMagic, sizeof(magic)) == 0) ||
+         (tail && std::memcmp(trailer.magic, kExecutableMagic, sizeof(trailer.magic)) == 0);
+}
+
+std::string_view MappedArtifact::tokenizerModel() const {
+  uint64_t size = 0;
+  const uint8_t *bytes = section("tokenizer", &size);
+  return bytes ? std::string_view(reinterpret_cast<const char *>(bytes), size) : "";
 }
 
 const uint8_t *MappedArtifact::section(const char *name, uint64_t *size) const {

@@ -13,29 +13,46 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace gemc {
 
 class MappedArtifact {
 public:
   ~MappedArtifact();
-  /// Maps and verifies `path`; on failure returns null and sets `error`. `checkTarget` also
-  /// checks that this CPU can run the code (off for `gemc inspect` of cross-compiled files).
+  /// Maps and verifies `path` (an artifact, or an executable with one appended); on failure
+  /// returns null and sets `error`. `checkTarget` also checks that this CPU can run the code
+  /// (off for `gemc inspect` of cross-compiled files).
   static std::unique_ptr<MappedArtifact> open(const std::string &path, std::string &error,
                                               bool checkTarget = true);
 
+  /// Verifies an artifact already in memory (linked into a program by `gemc compile --emit
+  /// lib`); `name` stands for it in errors. The bytes must outlive the object.
+  static std::unique_ptr<MappedArtifact> view(const void *data, uint64_t size,
+                                              const std::string &name, std::string &error);
+
+  /// Whether `path` is an artifact or carries one (nothing is verified).
+  static bool looksLikeArtifact(const std::string &path);
+
   const artifact::Manifest &manifest() const { return *manifest_; }
+  /// The serialized SentencePiece model of the "tokenizer" section; empty if there is none.
+  std::string_view tokenizerModel() const;
   /// The bytes of a section by name, or null.
   const uint8_t *section(const char *name, uint64_t *size = nullptr) const;
   /// Loads the code section as a shared object and finds the entry point.
   ForwardFunction bindCode(std::string &error);
+  /// The manifest's checksum (from the header): identifies the compiled model.
+  uint64_t manifestChecksum() const;
 
 private:
   MappedArtifact() = default;
   bool verify(std::string &error, bool checkTarget);
+  bool locate(std::string &error); // finds the artifact in the mapping
 
   std::string path_;
-  const uint8_t *data_ = nullptr;
+  void *mapping_ = nullptr;
+  uint64_t mappingSize_ = 0;
+  const uint8_t *data_ = nullptr; // the artifact's first byte, within the mapping
   uint64_t size_ = 0;
   const artifact::Manifest *manifest_ = nullptr;
   void *library_ = nullptr;

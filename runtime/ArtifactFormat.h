@@ -27,6 +27,16 @@ struct ArtifactHeader {
 };
 static_assert(sizeof(ArtifactHeader) == 64);
 
+/// The last bytes of an executable from `gemc compile --emit exe`: the runner program, then the
+/// artifact at a 4096-aligned offset (so its sections can be mapped in place), then this.
+constexpr char kExecutableMagic[8] = {'G', 'E', 'M', 'C', 'E', 'X', 'E', '\0'};
+struct ExecutableTrailer {
+  char magic[8];
+  uint64_t artifactOffset;
+  uint64_t artifactSize;
+};
+static_assert(sizeof(ExecutableTrailer) == 24);
+
 /// A fast 64-bit checksum (not cryptographic): detects damage, not tampering.
 class Checksum64 {
 public:

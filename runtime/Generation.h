@@ -1,10 +1,12 @@
-//===- Generation.h - Token lists and greedy decoding, without LLVM --------===//
+//===- Generation.h - Token lists and token-id decoding, without LLVM ------===//
 //
-// Shared by `gemc run`/`gemc eval` and the standalone runner (tools/gemc-run), which must build
-// without LLVM: errors are plain strings.
+// Shared by `gemc run --tokens`, `gemc eval` and the standalone runner (tools/gemc-run), which
+// must build without LLVM: errors are plain strings.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
+
+#include "runtime/Sampler.h"
 
 #include <cstdint>
 #include <functional>
@@ -23,22 +25,13 @@ bool parseTokenList(const std::string &text, int64_t vocabSize, const std::strin
 using EvaluateTokens = std::function<bool(const std::vector<int32_t> &ids,
                                           std::vector<float> &logits, std::string &error)>;
 
-/// Greedy decoding with the design.md contract: evaluates the prompt, then feeds back each
-/// generated token but the last (ties go to the lower id). `logits` receives the rows evaluate
-/// appends: with one row per id, n_prompt + max(count - 1, 0) of them.
-bool generateGreedy(const EvaluateTokens &evaluate, const std::vector<int32_t> &prompt,
-                    int64_t count, int64_t vocab, std::vector<int32_t> &generated,
-                    std::vector<float> &logits, std::string &error);
-
-/// What `gemc run` and `gemc-run` do: open an artifact, greedy-decode `generate` tokens after
-/// the prompt `tokens` ("2,17,5"), write every evaluated row to `dumpLogits` if set.
-struct RunRequest {
-  std::string artifact, tokens, dumpLogits;
-  int64_t generate = 0;
-  int64_t contextLength = 0; // 0: prompt + generated tokens
-  int64_t threads = 0;       // 0: one per hardware thread
-};
-bool runArtifact(const RunRequest &request, std::vector<int32_t> &generated, std::string &error);
+/// Decoding with the design.md contract: evaluates the prompt, then feeds back each generated
+/// token but the last; `sampler` chooses each token (greedy: ties go to the lower id). `logits`
+/// receives the rows evaluate appends: with one row per id, n_prompt + max(count - 1, 0).
+bool generateTokens(const EvaluateTokens &evaluate, const std::vector<int32_t> &prompt,
+                    int64_t count, int64_t vocab, Sampler &sampler,
+                    std::vector<int32_t> &generated, std::vector<float> &logits,
+                    std::string &error);
 
 /// Writes float32 rows to `path` through a temporary file and a rename.
 bool writeLogits(const std::string &path, const std::vector<float> &logits, std::string &error);

@@ -9,6 +9,7 @@
 #include "gemc/runtime.h"
 
 #include "runtime/Artifact.h"
+#include "runtime/TextSession.h"
 #include "runtime/WorkerPool.h"
 
 #include <cstdlib>
@@ -22,6 +23,9 @@ struct gemc_model {
   std::unique_ptr<MappedArtifact> artifact;
   ForwardFunction forward = nullptr;
   int64_t vocab = 0, maxContext = 0, maxChunk = 0;
+  std::unique_ptr<Tokenizer> tokenizer; // null without a "tokenizer" section
+  std::vector<int32_t> stopIds;
+  ChatVariant chat = ChatVariant::Small;
 };
 
 struct gemc_session {
@@ -32,6 +36,7 @@ struct gemc_session {
   std::unique_ptr<WorkerPool> pool;
   std::vector<float> logits; // [max_chunk, vocab]: the last call's rows
   int64_t lastRow = -1;
+  std::unique_ptr<TextSession> text; // created by the first text call
 };
 
 namespace {
@@ -87,9 +92,113 @@ gemc_status evaluate(gemc_session *s, const int32_t *tokens, int64_t n, float *l
   return GEMC_OK;
 }
 
+/// Reads what text generation needs from the manifest: tokenizer, stop ids, chat template.
+gemc_status loadTextSupport(gemc_model &m) {
+  const artifact::Manifest &manifest = m.artifact->manifest();
+  std::string_view proto = m.artifact->tokenizerModel();
+  if (!proto.empty() && Tokenizer::available()) {
+    std::string error;
+    m.tokenizer = Tokenizer::load(proto, error);
+    if (!m.tokenizer)
+      return fail(GEMC_ERROR_INVALID, error);
+  }
+  if (manifest.generation() && manifest.generation()->stop_ids())
+    m.stopIds.assign(manifest.generation()->stop_ids()->begin(),
+                     manifest.generation()->stop_ids()->end());
+  if (m.stopIds.empty())
+    m.stopIds.push_back(int32_t(manifest.model()->eos_token_id()));
+  if (manifest.chat_template() && !parseChatVariant(manifest.chat_template()->string_view(), m.chat))
+    return fail(GEMC_ERROR_INVALID, "unknown chat template '" + manifest.chat_template()->str() + "'");
+  return GEMC_OK;
+}
+
+SamplingParams samplingParams(const gemc_sampling &s) {
+  return {s.greedy != 0, s.temperature, s.top_k, s.top_p, s.min_p, s.repetition_penalty, s.seed};
+}
+
+TextSession &textOf(gemc_session *s) {
+  if (!s->text)
+    s->text = std::make_unique<TextSession>(s, s->model->tokenizer.get(), s->model->stopIds);
+  return *s->text;
+}
+
+/// Generates after what `feed` evaluates, streaming text to on_text.
+gemc_status generateAfter(gemc_session *s, const std::function<gemc_status(std::string &)> &feed,
+                          int64_t maxTokens, const gemc_sampling *sampling, gemc_text_fn onText,
+                          void *user) {
+  gemc_sampling defaults;
+  gemc_model_sampling_defaults(s->model, &defaults);
+  std::string error;
+  if (gemc_status status = feed(error); status != GEMC_OK)
+    return fail(status, error);
+  Sampler sampler(samplingParams(sampling ? *sampling : defaults));
+  StopReason reason;
+  auto emit = [&](int32_t, std::string_view text) {
+    return !onText || text.empty() || onText(text.data(), text.size(), user) == 0;
+  };
+  if (gemc_status status = textOf(s).generate(maxTokens, sampler, emit, reason, error);
+      status != GEMC_OK)
+    return fail(status, error);
+  return GEMC_OK;
+}
+
+/// An artifact file opened and verified, or the failure to report.
+struct FailureOrArtifact {
+  std::unique_ptr<MappedArtifact> artifact;
+  gemc_status status = GEMC_OK;
+  std::string error;
+};
+
+FailureOrArtifact openFile(const char *path) {
+  FailureOrArtifact result;
+  result.artifact = MappedArtifact::open(path, result.error);
+  if (!result.artifact)
+    result.status = result.error.find("cannot open") != std::string::npos ? GEMC_ERROR_IO
+                                                                          : GEMC_ERROR_INVALID;
+  return result;
+}
+
+/// Makes the model of a verified artifact: binds its code (or the linked-in `entry`) and
+/// loads what text generation needs.
+gemc_status openModel(FailureOrArtifact opened, ForwardFunction entry, gemc_model **model) {
+  if (!opened.artifact)
+    return fail(opened.status, opened.error);
+  std::string error;
+  ForwardFunction forward = entry ? entry : opened.artifact->bindCode(error);
+  if (!forward)
+    return fail(GEMC_ERROR_INVALID, error);
+  auto *m = new (std::nothrow) gemc_model();
+  if (!m)
+    return fail(GEMC_ERROR_MEMORY, "out of memory");
+  const artifact::Manifest &manifest = opened.artifact->manifest();
+  m->vocab = manifest.model()->vocab_size();
+  m->maxContext = manifest.model()->max_position_embeddings();
+  m->maxChunk = manifest.plan()->max_chunk();
+  m->artifact = std::move(opened.artifact);
+  m->forward = forward;
+  if (gemc_status status = loadTextSupport(*m); status != GEMC_OK) {
+    delete m;
+    return status;
+  }
+  *model = m;
+  return GEMC_OK;
+}
+
+gemc_status openModel(std::unique_ptr<MappedArtifact> artifact, ForwardFunction entry,
+                      gemc_model **model) {
+  return openModel(FailureOrArtifact{std::move(artifact), GEMC_OK, {}}, entry, model);
+}
+
 } // namespace
 
 const MappedArtifact &gemc::artifactOf(const gemc_model *model) { return *model->artifact; }
+const Tokenizer *gemc::artifactTokenizer(const gemc_model *model) {
+  return model->tokenizer.get();
+}
+const std::vector<int32_t> &gemc::artifactStopIds(const gemc_model *model) {
+  return model->stopIds;
+}
+ChatVariant gemc::artifactChatVariant(const gemc_model *model) { return model->chat; }
 
 extern "C" {
 
@@ -98,25 +207,32 @@ const char *gemc_last_error(void) { return lastError.c_str(); }
 gemc_status gemc_model_open(const char *path, gemc_model **model) {
   if (!path || !model)
     return fail(GEMC_ERROR_ARGUMENT, "gemc_model_open: null argument");
+  return openModel(openFile(path), nullptr, model);
+}
+
+gemc_status gemc_model_open_linked(const void *artifact, uint64_t size, void *entry,
+                                   gemc_model **model) {
+  if (!artifact || !entry || !model)
+    return fail(GEMC_ERROR_ARGUMENT, "gemc_model_open_linked: null argument");
   std::string error;
-  std::unique_ptr<MappedArtifact> artifact = MappedArtifact::open(path, error);
-  if (!artifact)
-    return fail(error.find("cannot open") != std::string::npos ? GEMC_ERROR_IO
-                                                               : GEMC_ERROR_INVALID,
-                error);
-  ForwardFunction forward = artifact->bindCode(error);
-  if (!forward)
+  std::unique_ptr<MappedArtifact> view =
+      MappedArtifact::view(artifact, size, "the linked-in artifact", error);
+  if (!view)
     return fail(GEMC_ERROR_INVALID, error);
-  auto *m = new (std::nothrow) gemc_model();
-  if (!m)
-    return fail(GEMC_ERROR_MEMORY, "out of memory");
-  m->vocab = artifact->manifest().model()->vocab_size();
-  m->maxContext = artifact->manifest().model()->max_position_embeddings();
-  m->maxChunk = artifact->manifest().plan()->max_chunk();
-  m->artifact = std::move(artifact);
-  m->forward = forward;
-  *model = m;
-  return GEMC_OK;
+  return openModel(std::move(view), reinterpret_cast<ForwardFunction>(entry), model);
+}
+
+gemc_status gemc_model_open_file_linked(const char *path, uint64_t manifestChecksum,
+                                        void *entry, gemc_model **model) {
+  if (!path || !entry || !model)
+    return fail(GEMC_ERROR_ARGUMENT, "gemc_model_open_file_linked: null argument");
+  FailureOrArtifact artifact = openFile(path);
+  if (artifact.artifact && artifact.artifact->manifestChecksum() != manifestChecksum)
+    return fail(GEMC_ERROR_INVALID,
+                std::string(path) + ": this artifact was not compiled with the code linked into "
+                                    "the program (manifest checksum differs); use the .gemc "
+                                    "file written with the library");
+  return openModel(std::move(artifact), reinterpret_cast<ForwardFunction>(entry), model);
 }
 
 void gemc_model_free(gemc_model *model) { delete model; }
@@ -188,6 +304,56 @@ const float *gemc_session_logits(const gemc_session *session) {
 }
 
 int64_t gemc_session_position(const gemc_session *session) { return session->position; }
+int64_t gemc_session_context(const gemc_session *session) { return session->contextLength; }
+gemc_model *gemc_session_model(const gemc_session *session) { return session->model; }
+
+void gemc_session_reset(gemc_session *session) {
+  session->position = 0;
+  session->lastRow = -1;
+  session->text.reset();
+}
+
+int gemc_model_has_tokenizer(const gemc_model *model) { return model->tokenizer != nullptr; }
+
+gemc_status gemc_model_tokenize(const gemc_model *model, const char *text, int32_t *ids,
+                                int64_t capacity, int64_t *count) {
+  if (!model || !text || !count || (capacity > 0 && !ids))
+    return fail(GEMC_ERROR_ARGUMENT, "gemc_model_tokenize: null argument");
+  if (!model->tokenizer)
+    return fail(GEMC_ERROR_ARGUMENT, "the artifact has no tokenizer");
+  std::vector<int32_t> encoded = model->tokenizer->encode(text);
+  std::copy_n(encoded.begin(), std::min<int64_t>(capacity, int64_t(encoded.size())), ids);
+  *count = int64_t(encoded.size());
+  return GEMC_OK;
+}
+
+void gemc_model_sampling_defaults(const gemc_model *model, gemc_sampling *sampling) {
+  *sampling = {1, 1.0f, 0, 1.0f, 0.0f, 1.0f, 0};
+  if (const artifact::Generation *g = model->artifact->manifest().generation())
+    *sampling = {!g->do_sample(), g->temperature(), g->top_k(), g->top_p(), g->min_p(),
+                 g->repetition_penalty(), 0};
+}
+
+gemc_status gemc_session_generate(gemc_session *session, const char *prompt, int64_t maxTokens,
+                                  const gemc_sampling *sampling, gemc_text_fn onText,
+                                  void *user) {
+  if (!session || !prompt)
+    return fail(GEMC_ERROR_ARGUMENT, "gemc_session_generate: null argument");
+  auto feed = [&](std::string &error) { return textOf(session).feedText(prompt, error); };
+  return generateAfter(session, feed, maxTokens, sampling, onText, user);
+}
+
+gemc_status gemc_session_chat(gemc_session *session, const char *system, const char *userText,
+                              int32_t thinking, int64_t maxTokens, const gemc_sampling *sampling,
+                              gemc_text_fn onText, void *user) {
+  if (!session || !userText)
+    return fail(GEMC_ERROR_ARGUMENT, "gemc_session_chat: null argument");
+  auto feed = [&](std::string &error) {
+    return textOf(session).feedChatTurn(system ? system : "", userText, thinking != 0,
+                                        session->model->chat, error);
+  };
+  return generateAfter(session, feed, maxTokens, sampling, onText, user);
+}
 int32_t gemc_session_threads(const gemc_session *session) {
   return int32_t(session->pool->size());
 }

@@ -1,6 +1,6 @@
 //===- ArtifactWriter.cpp - Writes a gemc artifact -------------------------===//
 //
-// Layout (runtime/ArtifactFormat.h): header, code section, weights section (each at a
+// Layout (runtime/ArtifactFormat.h): header, code, tokenizer and weights sections (each at a
 // 4096-aligned offset, weights at WeightLayout's offsets inside it), then the manifest. The
 // header, which holds the manifest's offset and checksum, is written last, over the placeholder.
 //
@@ -13,6 +13,7 @@
 #include "runtime/artifact_generated.h"
 
 #include <llvm/Support/FileSystem.h>
+#include <llvm/Support/MathExtras.h>
 #include <llvm/Support/raw_ostream.h>
 
 #include <algorithm>
@@ -23,11 +24,13 @@ namespace {
 
 namespace fb = artifact;
 
-/// Appends bytes to the file and keeps a running checksum of the current section.
+/// Appends bytes to the file and keeps a running checksum of the current section. Positions
+/// count from the artifact's first byte, `base` bytes into the file (after an executable's
+/// runner program).
 class SectionWriter {
 public:
-  explicit SectionWriter(llvm::raw_fd_ostream &os) : os_(os) {}
-  uint64_t position() const { return os_.tell(); }
+  SectionWriter(llvm::raw_fd_ostream &os, uint64_t base) : os_(os), base_(base) {}
+  uint64_t position() const { return os_.tell() - base_; }
   void write(const void *data, uint64_t size) {
     os_.write(static_cast<const char *>(data), size);
     sum_.update(data, size);
@@ -48,6 +51,7 @@ public:
 
 private:
   llvm::raw_fd_ostream &os_;
+  uint64_t base_;
   Checksum64 sum_;
 };
 
@@ -58,6 +62,14 @@ flatbuffers::Offset<fb::Model> buildModel(flatbuffers::FlatBufferBuilder &fbb,
                          c.numLayers, c.maxPositionEmbeddings, c.bosTokenId, c.eosTokenId,
                          c.enableMoeBlock ? c.numExperts : 0,
                          c.enableMoeBlock ? c.topKExperts : 0);
+}
+
+flatbuffers::Offset<fb::Generation> buildGeneration(flatbuffers::FlatBufferBuilder &fbb,
+                                                    const GenerationConfig &g) {
+  std::vector<int32_t> stops(g.stopIds.begin(), g.stopIds.end());
+  return fb::CreateGeneration(fbb, fbb.CreateVector(stops), g.doSample, float(g.temperature),
+                              int32_t(g.topK), float(g.topP), float(g.minP),
+                              float(g.repetitionPenalty));
 }
 
 flatbuffers::Offset<fb::MemoryPlan> buildPlan(flatbuffers::FlatBufferBuilder &fbb,
@@ -95,7 +107,10 @@ llvm::Error writeArtifact(const std::string &path, const ArtifactContents &in) {
     return error;
   };
   llvm::raw_fd_ostream os(temp->FD, /*shouldClose=*/false);
-  SectionWriter out(os);
+  os.write(in.runner.data(), in.runner.size());
+  uint64_t base = llvm::alignTo(in.runner.size(), kSectionAlignment);
+  os.write_zeros(base - in.runner.size());
+  SectionWriter out(os, base);
   ArtifactHeader header{};
   out.write(&header, sizeof(header)); // placeholder
 
@@ -105,6 +120,12 @@ llvm::Error writeArtifact(const std::string &path, const ArtifactContents &in) {
   out.write(in.code.data(), in.code.size());
   sections.push_back(fb::CreateSection(fbb, fbb.CreateString("code"), codeOffset,
                                        in.code.size(), out.checksum()));
+  if (!in.tokenizer.empty()) {
+    uint64_t tokenizerOffset = out.begin();
+    out.write(in.tokenizer.data(), in.tokenizer.size());
+    sections.push_back(fb::CreateSection(fbb, fbb.CreateString("tokenizer"), tokenizerOffset,
+                                         in.tokenizer.size(), out.checksum()));
+  }
   uint64_t weightsOffset = out.begin();
   for (const WeightLayout::Entry &entry : in.weights.entries) {
     out.zeros(weightsOffset + entry.offset - out.position());
@@ -129,7 +150,8 @@ llvm::Error writeArtifact(const std::string &path, const ArtifactContents &in) {
                                      buildModel(fbb, in.checkpoint), target,
                                      buildPlan(fbb, in.kvCache, in.scratchBytes),
                                      fbb.CreateString(in.entryPoint), fbb.CreateVector(sections),
-                                     buildTensors(fbb, in));
+                                     buildTensors(fbb, in), buildGeneration(fbb, in.generation),
+                                     fbb.CreateString(in.chatTemplate));
   fb::FinishManifestBuffer(fbb, manifest);
   out.alignTo(8);
   std::memcpy(header.magic, kArtifactMagic, sizeof(kArtifactMagic));
@@ -138,7 +160,17 @@ llvm::Error writeArtifact(const std::string &path, const ArtifactContents &in) {
   header.manifestSize = fbb.GetSize();
   header.manifestChecksum = checksum64(fbb.GetBufferPointer(), fbb.GetSize());
   out.write(fbb.GetBufferPointer(), fbb.GetSize());
-  os.seek(0);
+  if (!in.runner.empty()) {
+    ExecutableTrailer trailer{};
+    std::memcpy(trailer.magic, kExecutableMagic, sizeof(kExecutableMagic));
+    trailer.artifactOffset = base;
+    trailer.artifactSize = out.position();
+    os.write(reinterpret_cast<const char *>(&trailer), sizeof(trailer));
+    llvm::sys::fs::setPermissions(temp->TmpName, llvm::sys::fs::all_read |
+                                                     llvm::sys::fs::all_exe |
+                                                     llvm::sys::fs::owner_write);
+  }
+  os.seek(base);
   os.write(reinterpret_cast<const char *>(&header), sizeof(header));
   os.flush();
   if (os.has_error()) {

@@ -3,6 +3,7 @@
 
 #include "compiler/plan/MemoryPlan.h"
 #include "frontends/Checkpoint.h"
+#include "frontends/GenerationConfig.h"
 #include "targets/cpu/CpuTarget.h"
 
 namespace gemc {
@@ -15,11 +16,16 @@ struct ArtifactContents {
   const std::string &code; // the shared object of the code section
   uint64_t scratchBytes;
   std::string entryPoint;
+  const GenerationConfig &generation;
+  std::string tokenizer;    // serialized SentencePiece model; empty: no tokenizer section
+  std::string chatTemplate; // "gemma4" or "gemma4-large"
+  std::string runner;       // an executable's runner program, put before the artifact; or empty
 };
 
 /// Writes the artifact through a temporary file renamed into place at the end, streaming the
 /// weights tensor by tensor from the mapped checkpoint: a failure leaves no file, and memory
-/// does not grow with the model.
+/// does not grow with the model. With a runner program the file is an executable: the runner,
+/// the artifact at the next 4096-byte boundary, and an ExecutableTrailer.
 llvm::Error writeArtifact(const std::string &path, const ArtifactContents &contents);
 
 } // namespace gemc

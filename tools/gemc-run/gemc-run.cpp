@@ -1,67 +1,67 @@
-//===- gemc-run.cpp - Runs an artifact with the runtime alone -------------===//
+//===- gemc-run.cpp - The runtime alone, as a command ----------------------===//
 //
-// `gemc-run ARTIFACT --tokens IDS [-n N] [--dump-logits FILE] [-t THREADS] [--context N]` does
-// what `gemc run` does, but links only the runtime (no LLVM, no MLIR), so it can be built for
-// another architecture and run there (tests run an aarch64 build under qemu).
+// `gemc-run run ARTIFACT ...` and `gemc-run chat ARTIFACT ...` do what `gemc run` and `gemc chat`
+// do, but link only the runtime (no LLVM, no MLIR), so the program is small and can be built for
+// another architecture (tests run an aarch64 build under qemu). `gemc-run ARTIFACT ...` means
+// `run`.
+//
+// It is also the program inside every executable `gemc compile --emit exe` writes: when this
+// file carries an artifact (runtime/ArtifactFormat.h, ExecutableTrailer), that is the model, the
+// ARTIFACT argument goes away, and with no arguments at all it starts a chat.
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/Generation.h"
+#include "runtime/Artifact.h"
+#include "tools/runner/Runner.h"
 
+#include <algorithm>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <string>
+#include <vector>
 
 namespace {
 
-int usage() {
-  std::fprintf(stderr, "usage: gemc-run ARTIFACT --tokens IDS [-n N] [--dump-logits FILE] "
-                       "[-t THREADS] [--context N]\n");
-  return 2;
-}
+constexpr const char *kSelf = "/proc/self/exe";
 
-bool parseCount(const char *text, int64_t &out) {
-  char *end = nullptr;
-  long long value = std::strtoll(text, &end, 10);
-  out = value;
-  return end && *end == '\0' && end != text && value >= 0;
+/// The arguments with the subcommand made explicit when none is named: `run`, except that an
+/// executable given no prompt chats.
+std::vector<std::string> withSubcommand(int argc, char **argv, bool embedded) {
+  std::vector<std::string> args(argv, argv + argc);
+  bool named = argc > 1 && (args[1] == "run" || args[1] == "chat" || args[1] == "-h" ||
+                            args[1] == "--help");
+  bool prompt = std::any_of(args.begin() + 1, args.end(), [](const std::string &arg) {
+    return arg == "-p" || arg == "--prompt" || arg == "--tokens";
+  });
+  if (!named)
+    args.insert(args.begin() + 1, embedded && !prompt ? "chat" : "run");
+  return args;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
-  gemc::RunRequest request;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    bool hasValue = i + 1 < argc;
-    if (arg == "--tokens" && hasValue)
-      request.tokens = argv[++i];
-    else if (arg == "--dump-logits" && hasValue)
-      request.dumpLogits = argv[++i];
-    else if ((arg == "-n" || arg == "-t" || arg == "--context") && hasValue) {
-      int64_t &target = arg == "-n" ? request.generate
-                        : arg == "-t" ? request.threads
-                                      : request.contextLength;
-      if (!parseCount(argv[++i], target)) {
-        std::fprintf(stderr, "gemc-run: error: %s needs a non-negative integer\n", arg.c_str());
-        return 2;
-      }
-    } else if (request.artifact.empty() && arg[0] != '-')
-      request.artifact = arg;
-    else
-      return usage();
-  }
-  if (request.artifact.empty() || request.tokens.empty())
-    return usage();
-  std::vector<int32_t> generated;
+  bool embedded = gemc::MappedArtifact::looksLikeArtifact(kSelf);
+  CLI::App app{embedded ? "A Gemma model compiled by gemc: chat with it, or run a prompt"
+                        : "gemc-run: run a gemc artifact with the runtime alone"};
+  app.require_subcommand(1);
+  gemc::RunOptions run;
+  gemc::ChatOptions chat;
+  CLI::App *runCmd = app.add_subcommand("run", "Generate from a prompt (greedy by default)");
+  CLI::App *chatCmd = app.add_subcommand("chat", "Chat in the terminal (or over stdin)");
+  gemc::addRunOptions(*runCmd, run, !embedded);
+  gemc::addChatOptions(*chatCmd, chat, !embedded);
+  std::vector<std::string> args = withSubcommand(argc, argv, embedded);
+  std::vector<char *> pointers;
+  for (std::string &arg : args)
+    pointers.push_back(arg.data());
+  CLI11_PARSE(app, int(pointers.size()), pointers.data());
+  if (embedded)
+    run.artifact = chat.artifact = kSelf;
   std::string error;
-  if (!gemc::runArtifact(request, generated, error)) {
-    std::fprintf(stderr, "gemc-run: error: %s\n", error.c_str());
+  bool ok = runCmd->parsed() ? gemc::runCommand(run, error) : gemc::chatCommand(chat, error);
+  if (!ok) {
+    std::fprintf(stderr, "%s: error: %s\n", embedded ? argv[0] : "gemc-run", error.c_str());
     return 1;
   }
-  for (size_t i = 0; i < generated.size(); ++i)
-    std::printf("%s%d", i ? "," : "", generated[i]);
-  std::printf("\n");
   return 0;
 }

@@ -77,22 +77,12 @@ double measureReadBandwidth(int64_t threads) {
   return best;
 }
 
-/// Owns a runtime model and session.
-struct RuntimeSession {
-  gemc_model *model = nullptr;
-  gemc_session *session = nullptr;
-  ~RuntimeSession() {
-    gemc_session_free(session);
-    gemc_model_free(model);
-  }
-};
-
 llvm::Error runtimeError() { return makeError("{}", gemc_last_error()); }
 
 } // namespace
 
 llvm::Error runBench(const BenchOptions &options) {
-  RuntimeSession rt;
+  OpenSession rt;
   if (gemc_model_open(options.artifact.c_str(), &rt.model) != GEMC_OK)
     return runtimeError();
   int64_t context = options.prompt + options.generate;

@@ -7,7 +7,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "runtime/Generation.h"
+#include "tools/runner/Runner.h"
 
 #include <llvm/Support/Error.h>
 
@@ -21,6 +21,7 @@ struct CompileOptions {
   std::string emit = "artifact";
   std::string target = "host";
   int64_t maxChunk = 64;
+  std::string libWeights = "embedded"; // --emit lib: embedded (linked in) or file (NAME.gemc)
 };
 llvm::Error runCompile(const CompileOptions &options);
 
@@ -32,8 +33,8 @@ struct EvalOptions {
 };
 llvm::Error runEval(const EvalOptions &options);
 
-using RunOptions = RunRequest;
 llvm::Error runRun(const RunOptions &options);
+llvm::Error runChat(const ChatOptions &options);
 
 struct BenchOptions {
   std::string artifact;
@@ -43,6 +44,13 @@ struct BenchOptions {
   std::string format = "md";
 };
 llvm::Error runBench(const BenchOptions &options);
+
+struct TokenizeOptions {
+  std::string path; // checkpoint directory, tokenizer.json, tokenizer.model or artifact
+  std::string text, file;
+  bool noBos = false;
+};
+llvm::Error runTokenize(const TokenizeOptions &options);
 
 struct InspectOptions {
   std::string artifact;

@@ -2,16 +2,25 @@
 //
 // checkpoint -> gemma module -> (memory plans) -> LLVM dialect -> object -> shared object ->
 // artifact. `--emit` stops early: mlir (the gemma module), llvm (the LLVM-dialect module), obj
-// (the target's relocatable object, for disassembly).
+// (the target's relocatable object, for disassembly); `--emit exe` puts the runner program in
+// front of the artifact, making one self-contained executable; `--emit lib` writes a static
+// library, its C header and the artifact beside them.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/artifact/ArtifactWriter.h"
+#include "compiler/artifact/LibraryWriter.h"
 #include "compiler/pipeline/CpuPipeline.h"
 #include "frontends/Error.h"
+#include "frontends/GenerationConfig.h"
+#include "frontends/TokenizerImport.h"
 #include "tools/gemc/Commands.h"
 #include "tools/gemc/Common.h"
 
+#include <llvm/Config/llvm-config.h>
+#include <llvm/Support/FileSystem.h>
+#include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/Path.h>
 #include <llvm/Support/raw_ostream.h>
 #include <mlir/Dialect/Func/IR/FuncOps.h>
 
@@ -35,6 +44,42 @@ double peakMemoryMiB() {
   return double(usage.ru_maxrss) / 1024.0;
 }
 
+/// The E-series (with per-layer embeddings) and the large models ship different chat templates
+/// (gemma4-architecture.md §6).
+std::string chatTemplateFor(const TextConfig &config) {
+  return config.hasPle() ? "gemma4" : "gemma4-large";
+}
+
+/// The checkpoint's tokenizer as a SentencePiece model, or "" (with a note) if it has none.
+llvm::Expected<std::string> checkpointTokenizer(const std::string &dir) {
+  if (hasTokenizer(dir))
+    return importTokenizer(dir);
+  llvm::errs() << fmt::format("note: {} has no tokenizer.json or tokenizer.model; the artifact "
+                              "will take token ids only (--tokens)\n",
+                              dir);
+  return "";
+}
+
+/// The runner program an executable for `target` starts with: gemc-run (or its aarch64 build)
+/// from gemc's own directory.
+llvm::Expected<std::string> runnerProgram(const CpuTarget &target) {
+  std::string self = llvm::sys::fs::getMainExecutable(nullptr, (void *)&runnerProgram);
+  bool aarch64 = llvm::StringRef(target.triple).starts_with("aarch64");
+  bool hostIsAarch64 = llvm::StringRef(LLVM_HOST_TRIPLE).starts_with("aarch64");
+  std::string path = (llvm::sys::path::parent_path(self) + "/" +
+                      (aarch64 == hostIsAarch64 ? "gemc-run" : "gemc-run-aarch64"))
+                         .str();
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return makeError("--emit exe: cannot read the runner program {}: {} (it is built and "
+                     "installed next to gemc)",
+                     path, buffer.getError().message());
+  if (aarch64 != hostIsAarch64)
+    llvm::errs() << "note: the aarch64 runner is built without sentencepiece: the executable "
+                    "takes token ids (--tokens) only\n";
+  return (*buffer)->getBuffer().str();
+}
+
 } // namespace
 
 llvm::Error runCompile(const CompileOptions &options) {
@@ -44,12 +89,25 @@ llvm::Error runCompile(const CompileOptions &options) {
     return target.takeError();
   if (options.maxChunk < 1)
     return makeError("--max-chunk must be at least 1, found {}", options.maxChunk);
+  if (options.emit == "lib" && !llvm::StringRef(options.output).ends_with(".a"))
+    return makeError("--emit lib: -o must name the static library to write, ending in .a "
+                     "(found '{}')",
+                     options.output);
   llvm::Expected<LoadedModel> model = loadModel(options.checkpoint);
   if (!model)
     return model.takeError();
   mlir::ModuleOp module = *model->module;
   if (options.emit == "mlir")
     return writeFile(options.output, printed(module));
+
+  const TextConfig &config = model->checkpoint.config();
+  llvm::Expected<GenerationConfig> generation =
+      GenerationConfig::load(options.checkpoint, config.vocabSize, config.eosTokenId);
+  if (!generation)
+    return generation.takeError();
+  llvm::Expected<std::string> tokenizer = checkpointTokenizer(options.checkpoint);
+  if (!tokenizer)
+    return tokenizer.takeError();
 
   auto forward = module.lookupSymbol<mlir::func::FuncOp>("forward");
   WeightLayout weights = planWeightLayout(forward);
@@ -68,10 +126,28 @@ llvm::Error runCompile(const CompileOptions &options) {
   llvm::Expected<std::string> code = emitSharedObject(module, *target);
   if (!code)
     return code.takeError();
+  std::string runner;
+  if (options.emit == "exe") {
+    llvm::Expected<std::string> program = runnerProgram(*target);
+    if (!program)
+      return program.takeError();
+    runner = std::move(*program);
+  }
+  // A library's artifact goes beside it, as NAME.gemc.
+  std::string artifactPath = options.output;
+  if (options.emit == "lib")
+    artifactPath = llvm::StringRef(options.output).drop_back(2).str() + ".gemc";
   if (llvm::Error error =
-          writeArtifact(options.output, {model->checkpoint, *target, weights, kvCache, *code,
-                                         scratchBytes, "_mlir_ciface_gemc_forward"}))
+          writeArtifact(artifactPath, {model->checkpoint, *target, weights, kvCache, *code,
+                                       scratchBytes, "_mlir_ciface_gemc_forward", *generation,
+                                       std::move(*tokenizer), chatTemplateFor(config),
+                                       std::move(runner)}))
     return error;
+  if (options.emit == "lib")
+    if (llvm::Error error = writeLibrary(module, *target,
+                                         {options.output, libraryName(options.output),
+                                          artifactPath, options.libWeights == "embedded"}))
+      return error;
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   llvm::errs() << fmt::format("wrote {}: target {} ({}, {} f32 lanes), code {:.1f} KiB, weights "

@@ -32,7 +32,9 @@ llvm::Error runEval(const EvalOptions &options) {
   std::vector<int32_t> generated;
   std::vector<float> logits;
   std::string error;
-  if (!generateGreedy(evaluate, *prompt, options.generate, vocab, generated, logits, error) ||
+  Sampler greedy({});
+  if (!generateTokens(evaluate, *prompt, options.generate, vocab, greedy, generated, logits,
+                      error) ||
       (!options.dumpLogits.empty() && !writeLogits(options.dumpLogits, logits, error)))
     return makeError("{}", error);
   printTokens(generated);

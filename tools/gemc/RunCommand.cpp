@@ -1,9 +1,8 @@
-//===- RunCommand.cpp - gemc run and gemc inspect ---------------------------===//
+//===- RunCommand.cpp - gemc run, gemc chat and gemc inspect ----------------===//
 
 #include "frontends/Error.h"
 #include "gemc/runtime.h"
 #include "runtime/Artifact.h"
-#include "runtime/Generation.h"
 #include "tools/gemc/Commands.h"
 #include "tools/gemc/Common.h"
 
@@ -13,12 +12,13 @@
 
 namespace gemc {
 llvm::Error runRun(const RunOptions &options) {
-  std::vector<int32_t> generated;
   std::string error;
-  if (!runArtifact(options, generated, error))
-    return makeError("{}", error);
-  printTokens(generated);
-  return llvm::Error::success();
+  return runCommand(options, error) ? llvm::Error::success() : makeError("{}", error);
+}
+
+llvm::Error runChat(const ChatOptions &options) {
+  std::string error;
+  return chatCommand(options, error) ? llvm::Error::success() : makeError("{}", error);
 }
 
 llvm::Error runInspect(const InspectOptions &options) {

@@ -30,13 +30,20 @@ int main(int argc, char **argv) {
   compileCmd->add_option("-o,--output", compile.output, "Output file")->required();
   compileCmd
       ->add_option("--emit", compile.emit,
-                   "artifact (native, for gemc run), mlir (gemma module), llvm (LLVM dialect), "
-                   "obj (object file)")
-      ->check(CLI::IsMember({"artifact", "mlir", "llvm", "obj"}))
+                   "artifact (native, for gemc run), exe (one self-contained executable), lib "
+                   "(static library + C header), mlir (gemma module), llvm (LLVM dialect), obj "
+                   "(object file)")
+      ->check(CLI::IsMember({"artifact", "exe", "lib", "mlir", "llvm", "obj"}))
       ->capture_default_str();
   compileCmd->add_option("--target", compile.target, "host, x86-64-v3, x86-64-v4, aarch64-neon")
       ->capture_default_str();
   compileCmd->add_option("--max-chunk", compile.maxChunk, "Most tokens evaluated per call")
+      ->capture_default_str();
+  compileCmd
+      ->add_option("--lib-weights", compile.libWeights,
+                   "--emit lib: embedded (linked into the program) or file (read from the .gemc "
+                   "written beside the library)")
+      ->check(CLI::IsMember({"embedded", "file"}))
       ->capture_default_str();
 
   gemc::EvalOptions eval;
@@ -46,13 +53,12 @@ int main(int argc, char **argv) {
   addGenerationOptions(evalCmd, eval.tokens, eval.generate, eval.dumpLogits);
 
   gemc::RunOptions run;
-  CLI::App *runCmd = app.add_subcommand("run", "Run a compiled artifact (greedy decoding)");
-  runCmd->add_option("artifact", run.artifact, "Artifact from gemc compile")->required();
-  addGenerationOptions(runCmd, run.tokens, run.generate, run.dumpLogits);
-  runCmd->add_option("--context", run.contextLength,
-                     "Context length of the session (default: prompt + generated tokens)");
-  runCmd->add_option("-t,--threads", run.threads, "Worker threads (default: all hardware threads)")
-      ->check(CLI::NonNegativeNumber);
+  CLI::App *runCmd = app.add_subcommand("run", "Generate from a prompt with a compiled artifact");
+  gemc::addRunOptions(*runCmd, run, /*artifactArgument=*/true);
+
+  gemc::ChatOptions chat;
+  CLI::App *chatCmd = app.add_subcommand("chat", "Chat with a compiled artifact in the terminal");
+  gemc::addChatOptions(*chatCmd, chat, /*artifactArgument=*/true);
 
   gemc::BenchOptions bench;
   CLI::App *benchCmd = app.add_subcommand(
@@ -74,12 +80,29 @@ int main(int argc, char **argv) {
   CLI::App *inspectCmd = app.add_subcommand("inspect", "Print an artifact's manifest");
   inspectCmd->add_option("artifact", inspect.artifact, "Artifact from gemc compile")->required();
 
+  gemc::TokenizeOptions tokenize;
+  CLI::App *tokenizeCmd = app.add_subcommand("tokenize", "Print the token ids of a text");
+  tokenizeCmd
+      ->add_option("path", tokenize.path,
+                   "Checkpoint directory, tokenizer.json, tokenizer.model or artifact")
+      ->required();
+  CLI::Option *textOpt = tokenizeCmd->add_option("--text", tokenize.text, "The text");
+  CLI::Option *fileOpt = tokenizeCmd->add_option("--file", tokenize.file, "A file holding the text");
+  textOpt->excludes(fileOpt);
+  tokenizeCmd->add_flag("--no-bos", tokenize.noBos, "Do not prepend <bos>");
+  tokenizeCmd->callback([&] {
+    if (!textOpt->count() && !fileOpt->count())
+      throw CLI::RequiredError("--text or --file");
+  });
+
   CLI11_PARSE(app, argc, argv);
 
   llvm::Error error = compileCmd->parsed() ? gemc::runCompile(compile)
                       : evalCmd->parsed()  ? gemc::runEval(eval)
                       : runCmd->parsed()   ? gemc::runRun(run)
+                      : chatCmd->parsed()  ? gemc::runChat(chat)
                       : benchCmd->parsed() ? gemc::runBench(bench)
+                      : tokenizeCmd->parsed() ? gemc::runTokenize(tokenize)
                                            : gemc::runInspect(inspect);
   if (error) {
     llvm::errs() << "gemc: error: " << llvm::toString(std::move(error)) << "\n";

@@ -1,0 +1,37 @@
+//===- LibraryWriter.h - A model as a static library and a C header -------===//
+//
+// `gemc compile --emit lib -o DIR/NAME.a` writes a static library that holds the model's code,
+// the runtime and, with embedded weights, the whole artifact as read-only data, plus DIR/NAME.h:
+// the runtime's C API and NAME_open() (embedded weights) or NAME_open_file(path) (weights read
+// from DIR/NAME.gemc, written alongside). The model's code is linked, not dlopen'ed, so it works
+// where there is no dynamic loader; its entry points are renamed NAME_* so several models can be
+// linked into one program.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "targets/cpu/CpuTarget.h"
+
+#include <llvm/Support/Error.h>
+#include <mlir/IR/BuiltinOps.h>
+
+#include <string>
+
+namespace gemc {
+
+struct LibraryRequest {
+  std::string output;       // DIR/NAME.a
+  std::string name;         // a C identifier, the prefix of the generated functions
+  std::string artifactPath; // the artifact already written for this module's code
+  bool embedWeights = true;
+};
+
+/// The C identifier for a library written to `output` ("libgemma-e2b.a" -> "gemma_e2b").
+std::string libraryName(const std::string &output);
+
+/// Adds the NAME_open glue to the lowered (LLVM dialect) `module`, compiles it, and writes the
+/// archive and header of `request`.
+llvm::Error writeLibrary(mlir::ModuleOp module, const CpuTarget &target,
+                         const LibraryRequest &request);
+
+} // namespace gemc
