@@ -5,6 +5,10 @@
 #   %python             the Python running lit
 #   %ckpt_tool          test/scripts/ckpt_tool.py: copies checkpoints and breaks them on purpose
 #   %compare_logits     test/scripts/compare_logits.py: a logits dump against a reference case
+#   %json_tool          test/scripts/json_tool.py: a JSON file with one value changed
+#   %decode_ids         test/scripts/decode_ids.py: token ids to text, independently of gemc
+#   %examples           examples/ (programs that use gemc's outputs)
+#   %cc                 a C compiler for them (with the sanitizers of this build)
 import os
 import lit.formats
 
@@ -28,6 +32,14 @@ config.substitutions.append(("%data", data))
 config.substitutions.append(("%python", python))
 config.substitutions.append(
     ("%ckpt_tool", python + " " + os.path.join(config.gemc_src_root, "test", "scripts", "ckpt_tool.py")))
+config.substitutions.append(
+    ("%json_tool", python + " " + os.path.join(config.gemc_src_root, "test", "scripts", "json_tool.py")))
+config.substitutions.append(
+    ("%decode_ids", python + " " + os.path.join(config.gemc_src_root, "test", "scripts", "decode_ids.py")))
+config.substitutions.append(("%examples", os.path.join(config.gemc_src_root, "examples")))
+sanitize = config.gemc_sanitize.upper() in ("ON", "1", "TRUE", "YES")
+config.substitutions.append(
+    ("%cc", "cc -O1 -Wall -Werror" + (" -fsanitize=address,undefined" if sanitize else "")))
 config.substitutions.append(
     ("%compare_logits", python + " " + os.path.join(config.gemc_src_root, "test", "scripts", "compare_logits.py")))
 

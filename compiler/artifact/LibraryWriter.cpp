@@ -103,6 +103,7 @@ gemc_status {0}_open(gemc_model **model);)",
 {2}
 #ifndef {3}_GEMC_MODEL_H
 #define {3}_GEMC_MODEL_H
+#define {3}_WEIGHTS_LINKED {6}
 #ifdef __cplusplus
 extern "C" {{
 #endif
@@ -115,7 +116,8 @@ gemc_status {0}_open_file(const char *path, gemc_model **model);
 #endif
 #endif
 )",
-                     name, target.name, kRuntimeHeader, llvm::StringRef(name).upper(), open, stem);
+                     name, target.name, kRuntimeHeader, llvm::StringRef(name).upper(), open, stem,
+                     embedded ? 1 : 0);
 }
 
 /// The runtime's own archives, installed next to gemc's directory (bin/../lib).

@@ -5,6 +5,9 @@
  *   ./generate "The river" 32 7              prompt, tokens, seed (weights linked in)
  *   ./generate "The river" 32 7 model.gemc   the same, weights read from the file
  *
+ * With `--lib-weights file` nothing is linked in (MODEL_WEIGHTS_LINKED is 0) and the weights
+ * come from model.gemc, or the file named.
+ *
  * It samples with temperature 0.8, top-k 40 and top-p 0.95 from the given seed, so it prints the
  * same text as `gemc run model.gemc -p PROMPT -n TOKENS --temp 0.8 --top-k 40 --top-p 0.95
  * --seed SEED`.
@@ -33,7 +36,11 @@ int main(int argc, char **argv) {
   }
   gemc_model *model = NULL;
   gemc_session *session = NULL;
+#if MODEL_WEIGHTS_LINKED
   gemc_status status = argc > 4 ? model_open_file(argv[4], &model) : model_open(&model);
+#else
+  gemc_status status = model_open_file(argc > 4 ? argv[4] : "model.gemc", &model);
+#endif
   if (status != GEMC_OK)
     return failed("cannot open the model");
   if (gemc_session_create(model, 512, 0, &session) != GEMC_OK)

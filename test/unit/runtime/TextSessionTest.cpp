@@ -1,0 +1,95 @@
+//===- TextSessionTest.cpp - Generation and chat over a compiled artifact ---===//
+//
+// A chat keeps its KV cache across turns and evaluates only the new turn; the reference is a
+// fresh session that evaluates the whole token sequence at once: the last logits must agree.
+
+#include "runtime/TextSession.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+
+namespace gemc {
+namespace {
+
+/// The e2b-tiny refdata checkpoint compiled for the host, once (removed at exit).
+const std::string &artifact() {
+  static const std::string path = [] {
+    std::string out = (std::filesystem::temp_directory_path() /
+                       ("gemc-text-session-" + std::to_string(getpid()) + ".gemc"))
+                          .string();
+    std::string command = std::string(GEMC_BINARY_DIR) + "/gemc compile " + GEMC_TEST_DATA_DIR +
+                          "/refdata/e2b-tiny -o " + out + " 2> /dev/null";
+    EXPECT_EQ(std::system(command.c_str()), 0) << command;
+    std::atexit([] { std::filesystem::remove(artifact()); });
+    return out;
+  }();
+  return path;
+}
+
+struct Opened {
+  gemc_model *model = nullptr;
+  gemc_session *session = nullptr;
+  explicit Opened(int64_t context) {
+    EXPECT_EQ(gemc_model_open(artifact().c_str(), &model), GEMC_OK) << gemc_last_error();
+    if (model)
+      EXPECT_EQ(gemc_session_create(model, context, 2, &session), GEMC_OK) << gemc_last_error();
+  }
+  ~Opened() {
+    gemc_session_free(session);
+    gemc_model_free(model);
+  }
+};
+
+TEST(TextSessionTest, ChatTurnsReuseTheCacheExactly) {
+  Opened live(512);
+  ASSERT_TRUE(live.session);
+  const Tokenizer *tokenizer = artifactTokenizer(live.model);
+  ASSERT_TRUE(tokenizer);
+  TextSession chat(live.session, tokenizer, artifactStopIds(live.model));
+  Sampler greedy({});
+  std::string error;
+  StopReason reason;
+  auto ignore = [](int32_t, std::string_view) { return true; };
+  ChatVariant variant = artifactChatVariant(live.model);
+  ASSERT_EQ(chat.feedChatTurn("Be brief.", "Hello there", false, variant, error), GEMC_OK) << error;
+  ASSERT_EQ(chat.generate(6, greedy, ignore, reason, error), GEMC_OK) << error;
+  ASSERT_EQ(chat.feedChatTurn("", "Tell me more", false, variant, error), GEMC_OK) << error;
+  int64_t vocab = gemc_model_vocab_size(live.model);
+  std::vector<float> logits(gemc_session_logits(live.session),
+                            gemc_session_logits(live.session) + vocab);
+  std::vector<int32_t> tokens = chat.tokens();
+  EXPECT_EQ(int64_t(tokens.size()), gemc_session_position(live.session));
+  EXPECT_EQ(tokens.front(), tokenizer->find("<bos>"));
+
+  Opened fresh(512);
+  ASSERT_EQ(gemc_session_prefill(fresh.session, tokens.data(), int64_t(tokens.size()), nullptr),
+            GEMC_OK);
+  const float *reference = gemc_session_logits(fresh.session);
+  double worst = 0;
+  for (int64_t i = 0; i < vocab; ++i)
+    worst = std::max(worst, double(std::fabs(logits[i] - reference[i])));
+  EXPECT_LT(worst, 1e-5);
+}
+
+int stopAfterTwo(const char *, size_t, void *user) { return ++*static_cast<int *>(user) >= 2; }
+
+TEST(TextSessionTest, CallbackStopsGenerationAndContextOverflowIsAnError) {
+  Opened opened(16);
+  ASSERT_TRUE(opened.session);
+  gemc_sampling sampling;
+  gemc_model_sampling_defaults(opened.model, &sampling);
+  int calls = 0;
+  EXPECT_EQ(gemc_session_generate(opened.session, "Rain fell", 10, &sampling, stopAfterTwo, &calls),
+            GEMC_OK);
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(gemc_session_generate(opened.session, std::string(200, 'x').c_str(), 1, &sampling,
+                                  nullptr, nullptr),
+            GEMC_ERROR_CONTEXT);
+  EXPECT_NE(std::string(gemc_last_error()).find("does not fit the context"), std::string::npos);
+}
+
+} // namespace
+} // namespace gemc
