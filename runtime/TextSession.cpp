@@ -122,8 +122,9 @@ gemc_status TextSession::generate(int64_t maxTokens, Sampler &sampler, const Tok
   return GEMC_OK;
 }
 
-gemc_status TextSession::feedChatTurn(std::string_view system, std::string_view user, bool thinking,
-                               ChatVariant variant, std::string &error) {
+gemc_status TextSession::feedChatTurn(std::string_view system, std::string_view user,
+                                      bool thinking, ChatVariant variant, std::string &error,
+                                      const JsonValue *tools) {
   if (!tokenizer_)
     return feedText("", error); // the same error as any text without a tokenizer
   if (chatOpen_)
@@ -145,6 +146,8 @@ gemc_status TextSession::feedChatTurn(std::string_view system, std::string_view 
   request.set("add_generation_prompt", yes);
   if (thinking)
     request.set("enable_thinking", yes);
+  if (tools)
+    request.set("tools", *tools);
   std::string prompt;
   if (!renderChat(request, variant, prompt, error))
     return GEMC_ERROR_ARGUMENT;

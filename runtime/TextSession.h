@@ -50,10 +50,11 @@ public:
   gemc_status generate(int64_t maxTokens, Sampler &sampler, const TokenFn &onToken, StopReason &reason,
                 std::string &error);
 
-  /// Feeds the next chat turn: the whole opening (system turn, `system` text, thinking switch)
-  /// on the first call, then only the turn delta.
+  /// Feeds the next chat turn: the whole opening (system turn: thinking switch, `system` text,
+  /// `tools` declarations if not null) on the first call, then only the turn delta.
   gemc_status feedChatTurn(std::string_view system, std::string_view user, bool thinking,
-                    ChatVariant variant, std::string &error);
+                           ChatVariant variant, std::string &error,
+                           const JsonValue *tools = nullptr);
 
   const GenerationStats &stats() const { return stats_; }
   void resetStats() { stats_ = {}; }

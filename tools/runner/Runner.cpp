@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <random>
 
@@ -156,6 +157,29 @@ bool runText(const RunOptions &options, OpenSession &open, std::string &error) {
   return true;
 }
 
+/// The tool declarations of `--tools`: a JSON list (OpenAI style, {"type": "function",
+/// "function": {...}}, or bare function objects).
+bool readTools(const std::string &path, JsonValue &tools, std::string &error) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    error = path + ": cannot open";
+    return false;
+  }
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  if (!parseJson(text, tools, error)) {
+    error = path + ": not valid JSON: " + error;
+    return false;
+  }
+  for (const JsonValue &tool : tools.items)
+    if (!tool.isObject() || !(tool.get("name") || tool.get("function"))) {
+      error = path + ": every tool needs a \"name\" (or a \"function\" object with one)";
+      return false;
+    }
+  if (!tools.isArray())
+    error = path + ": expected a list of tool declarations";
+  return tools.isArray();
+}
+
 bool readLine(bool interactive, std::string &line) {
   if (interactive)
     std::fprintf(stderr, "> ");
@@ -212,6 +236,8 @@ void addChatOptions(CLI::App &command, ChatOptions &options, bool artifactArgume
     command.add_option("artifact", options.artifact, "Artifact from gemc compile")->required();
   command.add_option("--system", options.system, "System instructions");
   command.add_flag("--think", options.think, "Let the model think before it answers");
+  command.add_option("--tools", options.toolsFile,
+                     "JSON file: a list of function declarations the model may call");
   command.add_option("-n", options.generate, "Most tokens per reply (default: until its end)")
       ->check(atLeast(0));
   addSessionOptions(command, options.contextLength, options.threads,
@@ -245,6 +271,9 @@ bool chatCommand(const ChatOptions &options, std::string &error) {
     error = options.artifact + ": " + kNoTokenizer;
     return false;
   }
+  JsonValue tools;
+  if (!options.toolsFile.empty() && !readTools(options.toolsFile, tools, error))
+    return false;
   bool interactive = isatty(STDIN_FILENO);
   if (interactive)
     std::fprintf(stderr, "Chatting with %s. /reset starts over, /exit or Ctrl-D quits.\n",
@@ -267,7 +296,8 @@ bool chatCommand(const ChatOptions &options, std::string &error) {
     }
     text->resetStats();
     StopReason reason;
-    gemc_status status = text->feedChatTurn(options.system, line, options.think, variant, error);
+    gemc_status status = text->feedChatTurn(options.system, line, options.think, variant, error,
+                                            options.toolsFile.empty() ? nullptr : &tools);
     if (status == GEMC_ERROR_CONTEXT) {
       std::fprintf(stderr, "The conversation no longer fits the context of %lld tokens: /reset "
                            "starts a new one (--context makes it longer).\n",

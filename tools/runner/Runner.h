@@ -4,7 +4,7 @@
 // --emit exe` writes offer the same interface, defined once here on top of the runtime (no LLVM,
 // so executables stay small):
 //   run  ARTIFACT (-p TEXT | --tokens IDS) [-n N] [--dump-logits F] [sampling flags]
-//   chat ARTIFACT [--system TEXT] [--think] [-n N] [sampling flags]
+//   chat ARTIFACT [--system TEXT] [--think] [--tools FILE] [-n N] [sampling flags]
 // Sampling: `run` is greedy unless a sampling flag is given (then the model's
 // generation_config.json fills the unset ones); `chat` samples as generation_config.json says.
 //
@@ -38,7 +38,7 @@ struct RunOptions {
 };
 
 struct ChatOptions {
-  std::string artifact, system;
+  std::string artifact, system, toolsFile;
   bool think = false, verbose = false;
   int64_t generate = -1; // per reply; -1: until the end of the turn
   int64_t contextLength = 0;
