@@ -327,6 +327,25 @@ gemc_status gemc_model_tokenize(const gemc_model *model, const char *text, int32
   return GEMC_OK;
 }
 
+gemc_status gemc_model_render_chat(const gemc_model *model, const char *requestJson, char *out,
+                                   size_t capacity, size_t *size) {
+  if (!model || !requestJson || !size || (capacity > 0 && !out))
+    return fail(GEMC_ERROR_ARGUMENT, "gemc_model_render_chat: null argument");
+  JsonValue request;
+  std::string text, error;
+  if (!parseJson(requestJson, request, error))
+    return fail(GEMC_ERROR_ARGUMENT, "gemc_model_render_chat: not valid JSON: " + error);
+  if (!renderChat(request, model->chat, text, error))
+    return fail(GEMC_ERROR_ARGUMENT, "gemc_model_render_chat: " + error);
+  *size = text.size();
+  if (capacity > 0) {
+    size_t n = std::min(capacity - 1, text.size());
+    std::memcpy(out, text.data(), n);
+    out[n] = '\0';
+  }
+  return GEMC_OK;
+}
+
 void gemc_model_sampling_defaults(const gemc_model *model, gemc_sampling *sampling) {
   *sampling = {1, 1.0f, 0, 1.0f, 0.0f, 1.0f, 0};
   if (const artifact::Generation *g = model->artifact->manifest().generation())

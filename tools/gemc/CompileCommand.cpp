@@ -150,9 +150,12 @@ llvm::Error runCompile(const CompileOptions &options) {
       return error;
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::string written = options.emit == "lib"
+                            ? fmt::format("{}, its header and {}", options.output, artifactPath)
+                            : options.output;
   llvm::errs() << fmt::format("wrote {}: target {} ({}, {} f32 lanes), code {:.1f} KiB, weights "
                               "{:.1f} MiB, {:.2f} s, peak memory {:.0f} MiB\n",
-                              options.output, target->name, target->cpu, target->vectorWidth,
+                              written, target->name, target->cpu, target->vectorWidth,
                               double(code->size()) / 1024.0,
                               double(weights.totalBytes) / (1024.0 * 1024.0), seconds,
                               peakMemoryMiB());

@@ -9,6 +9,7 @@
 #include <llvm/Support/raw_ostream.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace gemc {
 llvm::Error runRun(const RunOptions &options) {
@@ -55,6 +56,17 @@ llvm::Error runInspect(const InspectOptions &options) {
                         l->ring_capacity() ? fmt::format("ring of {} positions", l->ring_capacity())
                                            : std::string("full context"));
   os << fmt::format("tensors    {}\n", m.tensors() ? m.tensors()->size() : 0);
+  uint64_t tokenizerBytes = 0;
+  artifact->section("tokenizer", &tokenizerBytes);
+  os << fmt::format("text       tokenizer {}, chat template {}\n",
+                    tokenizerBytes ? fmt::format("{} bytes", tokenizerBytes) : "none",
+                    text(m.chat_template()));
+  if (const artifact::Generation *g = m.generation())
+    os << fmt::format("generation stop ids {}; {} (temperature {}, top-k {}, top-p {}, min-p {}, "
+                      "repetition penalty {})\n",
+                      g->stop_ids() ? fmt::format("{}", fmt::join(*g->stop_ids(), ", ")) : "-",
+                      g->do_sample() ? "sampling" : "greedy", g->temperature(), g->top_k(),
+                      g->top_p(), g->min_p(), g->repetition_penalty());
   return llvm::Error::success();
 }
 

@@ -100,6 +100,14 @@ typedef struct gemc_sampling {
  * it leaves out), greedy unless it says do_sample; seed 0. */
 void gemc_model_sampling_defaults(const gemc_model *model, gemc_sampling *sampling);
 
+/* Renders a conversation in the model's chat template. `request_json` is what Hugging Face's
+ * apply_chat_template takes: {"messages": [...], "tools": [...], "enable_thinking": bool,
+ * "add_generation_prompt": bool}. Writes up to `capacity` bytes and a terminating NUL to `out`
+ * (may be NULL with capacity 0) and the text's length to *size; the text is complete when
+ * *size < capacity. Feed it to gemc_session_generate on an empty session. */
+gemc_status gemc_model_render_chat(const gemc_model *model, const char *request_json, char *out,
+                                   size_t capacity, size_t *size);
+
 /* Receives generated text as it comes, in whole UTF-8 characters; returns nonzero to stop. */
 typedef int (*gemc_text_fn)(const char *text, size_t size, void *user);
 

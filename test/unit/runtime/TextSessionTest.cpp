@@ -14,19 +14,22 @@
 namespace gemc {
 namespace {
 
-/// The e2b-tiny refdata checkpoint compiled for the host, once (removed at exit).
-const std::string &artifact() {
-  static const std::string path = [] {
-    std::string out = (std::filesystem::temp_directory_path() /
-                       ("gemc-text-session-" + std::to_string(getpid()) + ".gemc"))
-                          .string();
+/// The e2b-tiny refdata checkpoint compiled for the host, once; removed at exit.
+struct CompiledArtifact {
+  std::string path = (std::filesystem::temp_directory_path() /
+                      ("gemc-text-session-" + std::to_string(getpid()) + ".gemc"))
+                         .string();
+  CompiledArtifact() {
     std::string command = std::string(GEMC_BINARY_DIR) + "/gemc compile " + GEMC_TEST_DATA_DIR +
-                          "/refdata/e2b-tiny -o " + out + " 2> /dev/null";
+                          "/refdata/e2b-tiny -o " + path + " 2> /dev/null";
     EXPECT_EQ(std::system(command.c_str()), 0) << command;
-    std::atexit([] { std::filesystem::remove(artifact()); });
-    return out;
-  }();
-  return path;
+  }
+  ~CompiledArtifact() { std::filesystem::remove(path); }
+};
+
+const std::string &artifact() {
+  static CompiledArtifact compiled;
+  return compiled.path;
 }
 
 struct Opened {
@@ -89,6 +92,32 @@ TEST(TextSessionTest, CallbackStopsGenerationAndContextOverflowIsAnError) {
                                   nullptr, nullptr),
             GEMC_ERROR_CONTEXT);
   EXPECT_NE(std::string(gemc_last_error()).find("does not fit the context"), std::string::npos);
+}
+
+} // namespace
+} // namespace gemc
+
+namespace gemc {
+namespace {
+
+TEST(TextSessionTest, CApiRendersChatsInTheModelsTemplate) {
+  Opened opened(16);
+  ASSERT_TRUE(opened.model);
+  const char *request = R"({"messages": [{"role": "user", "content": " Hi "}],
+                            "add_generation_prompt": true})";
+  const std::string expected = "<bos><|turn>user\nHi<turn|>\n<|turn>model\n"; // e2b-tiny: E-series
+  size_t size = 0;
+  ASSERT_EQ(gemc_model_render_chat(opened.model, request, nullptr, 0, &size), GEMC_OK);
+  EXPECT_EQ(size, expected.size());
+  std::vector<char> full(size + 1), cut(8);
+  ASSERT_EQ(gemc_model_render_chat(opened.model, request, full.data(), full.size(), &size),
+            GEMC_OK);
+  EXPECT_EQ(std::string(full.data()), expected);
+  ASSERT_EQ(gemc_model_render_chat(opened.model, request, cut.data(), cut.size(), &size), GEMC_OK);
+  EXPECT_EQ(std::string(cut.data()), expected.substr(0, 7));
+  EXPECT_EQ(gemc_model_render_chat(opened.model, "{\"messages\": [", nullptr, 0, &size),
+            GEMC_ERROR_ARGUMENT);
+  EXPECT_NE(std::string(gemc_last_error()).find("not valid JSON"), std::string::npos);
 }
 
 } // namespace
