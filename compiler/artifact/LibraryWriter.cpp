@@ -206,8 +206,10 @@ llvm::Error writeLibrary(mlir::ModuleOp module, const CpuTarget &target,
   if (!code)
     return code.takeError();
 
+  // Members refer to their names and bytes; both must outlive writeArchive.
+  std::string codeMember = name + "_model.o", weightsMember = name + "_weights.o";
   std::vector<llvm::NewArchiveMember> members;
-  members.emplace_back(llvm::MemoryBufferRef(*code, name + "_model.o"));
+  members.emplace_back(llvm::MemoryBufferRef(*code, codeMember));
   std::string blobPath = request.output + ".weights.o.tmp";
   std::unique_ptr<llvm::MemoryBuffer> blob;
   if (request.embedWeights) {
@@ -218,7 +220,7 @@ llvm::Error writeLibrary(mlir::ModuleOp module, const CpuTarget &target,
     if (!buffer)
       return makeError("{}: {}", blobPath, buffer.getError().message());
     blob = std::move(*buffer);
-    members.emplace_back(llvm::MemoryBufferRef(blob->getBuffer(), name + "_weights.o"));
+    members.emplace_back(llvm::MemoryBufferRef(blob->getBuffer(), weightsMember));
   }
   for (const auto &archive : *archives)
     if (llvm::Error e = addMembers(*archive, members))
