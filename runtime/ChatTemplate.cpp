@@ -62,8 +62,11 @@ std::vector<const JsonMember *> sortedMembers(const JsonValue &object) {
   std::vector<const JsonMember *> sorted;
   for (const auto &member : object.members)
     sorted.push_back(&member);
-  std::stable_sort(sorted.begin(), sorted.end(),
-                   [](auto *a, auto *b) { return lower(a->key) < lower(b->key); });
+  // Stable: equal folded keys keep their order (members are contiguous, so by address).
+  std::sort(sorted.begin(), sorted.end(), [](auto *a, auto *b) {
+    std::string x = lower(a->key), y = lower(b->key);
+    return x != y ? x < y : a < b;
+  });
   return sorted;
 }
 
@@ -96,18 +99,26 @@ std::string upper(const JsonValue *value) {
 
 bool truthy(const JsonValue *value) { return value && value->truthy(); }
 
+/// `text` between the template's string delimiters.
+std::string quoted(std::string_view text) {
+  std::string out(kQuote);
+  out += text;
+  out += kQuote;
+  return out;
+}
+
 /// The template's format_argument macro.
 std::string formatArgument(const JsonValue &value, bool escapeKeys) {
   switch (value.kind) {
   case JsonValue::Kind::Null: return "null";
-  case JsonValue::Kind::String: return std::string(kQuote) + value.text + std::string(kQuote);
+  case JsonValue::Kind::String: return quoted(value.text);
   case JsonValue::Kind::Bool: return value.boolean ? "true" : "false";
   case JsonValue::Kind::Number: return pythonNumber(value.text);
   case JsonValue::Kind::Object: {
     std::string out = "{";
     for (const auto *member : sortedMembers(value)) {
       out += out.size() > 1 ? "," : "";
-      out += escapeKeys ? std::string(kQuote) + member->key + std::string(kQuote) : member->key;
+      out += escapeKeys ? quoted(member->key) : member->key;
       out += ":" + formatArgument(member->value, escapeKeys);
     }
     return out + "}";
@@ -132,8 +143,10 @@ std::string formatRawMembers(const JsonValue &object) {
 
 std::string quotedList(const JsonValue *list) {
   std::string out = "[";
-  for (size_t i = 0; list && list->isArray() && i < list->items.size(); ++i)
-    out += (i ? "," : "") + std::string(kQuote) + printed(&list->items[i]) + std::string(kQuote);
+  for (size_t i = 0; list && list->isArray() && i < list->items.size(); ++i) {
+    out += i ? "," : "";
+    out += quoted(printed(&list->items[i]));
+  }
   return out + "]";
 }
 
@@ -171,8 +184,7 @@ std::string formatProperty(const JsonValue &value) {
   std::vector<std::string> fields;
   std::string type = upper(value.get("type"));
   if (truthy(value.get("description")))
-    fields.push_back("description:" + std::string(kQuote) + printed(value.get("description")) +
-                     std::string(kQuote));
+    fields.push_back("description:" + quoted(printed(value.get("description"))));
   const JsonValue *items = value.get("items");
   if (type == "STRING" && truthy(value.get("enum")))
     fields.push_back("enum:" + formatArgument(*value.get("enum"), true));
@@ -189,7 +201,7 @@ std::string formatProperty(const JsonValue &value) {
     if (truthy(value.get("required")))
       fields.push_back("required:" + quotedList(value.get("required")));
   }
-  fields.push_back("type:" + std::string(kQuote) + type + std::string(kQuote));
+  fields.push_back("type:" + quoted(type));
   std::string out;
   for (const std::string &field : fields)
     out += (out.empty() ? "" : ",") + field;
@@ -217,9 +229,8 @@ std::string formatParameters(const JsonValue &properties, bool filterKeys) {
 std::string formatDeclaration(const JsonValue &tool) {
   const JsonValue *wrapped = tool.get("function");
   const JsonValue &function = wrapped && wrapped->isObject() ? *wrapped : tool;
-  std::string out = "declaration:" + printed(function.get("name")) + "{description:" +
-                    std::string(kQuote) + printed(function.get("description")) +
-                    std::string(kQuote);
+  std::string out = "declaration:" + printed(function.get("name")) +
+                    "{description:" + quoted(printed(function.get("description")));
   if (const JsonValue *params = function.get("parameters"); truthy(params)) {
     out += ",parameters:{";
     if (const JsonValue *props = params->get("properties"); truthy(props) && props->isObject())
@@ -227,15 +238,14 @@ std::string formatDeclaration(const JsonValue &tool) {
     if (truthy(params->get("required")))
       out += "required:" + quotedList(params->get("required")) + ",";
     if (truthy(params->get("type")))
-      out += "type:" + std::string(kQuote) + upper(params->get("type")) + std::string(kQuote) + "}";
+      out += "type:" + quoted(upper(params->get("type"))) + "}";
   }
   if (const JsonValue *response = function.get("response")) {
     out += ",response:{";
     if (truthy(response->get("description")))
-      out += "description:" + std::string(kQuote) + printed(response->get("description")) +
-             std::string(kQuote) + ",";
+      out += "description:" + quoted(printed(response->get("description"))) + ",";
     if (upper(response->get("type")) == "OBJECT")
-      out += "type:" + std::string(kQuote) + "OBJECT" + std::string(kQuote) + "}";
+      out += "type:" + quoted("OBJECT") + "}";
   }
   return out + "}";
 }

@@ -288,8 +288,10 @@ std::string pythonNumber(const std::string &spelling) {
   std::string out = negative ? "-" : "";
   if (exponent < -4 || exponent >= 16) { // repr switches to exponent notation here
     out += digits.substr(0, 1);
-    if (digits.size() > 1)
-      out += "." + digits.substr(1);
+    if (digits.size() > 1) {
+      out += '.';
+      out += digits.substr(1);
+    }
     std::string power = std::to_string(std::abs(exponent));
     return out + (exponent < 0 ? "e-" : "e+") + (power.size() < 2 ? "0" : "") + power;
   }

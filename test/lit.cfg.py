@@ -7,6 +7,8 @@
 #   %compare_logits     test/scripts/compare_logits.py: a logits dump against a reference case
 #   %json_tool          test/scripts/json_tool.py: a JSON file with one value changed
 #   %decode_ids         test/scripts/decode_ids.py: token ids to text, independently of gemc
+#   %dequantize_ckpt    test/scripts/dequantize_ckpt.py: a checkpoint as a weight format stores it
+#   %compare_dumps      test/scripts/compare_dumps.py: two logits dumps and token lists
 #   %examples           examples/ (programs that use gemc's outputs)
 #   %cc                 a C compiler for them (with the sanitizers of this build)
 import os
@@ -36,6 +38,9 @@ config.substitutions.append(
     ("%json_tool", python + " " + os.path.join(config.gemc_src_root, "test", "scripts", "json_tool.py")))
 config.substitutions.append(
     ("%decode_ids", python + " " + os.path.join(config.gemc_src_root, "test", "scripts", "decode_ids.py")))
+for script in ("dequantize_ckpt", "compare_dumps"):
+    config.substitutions.append(
+        ("%" + script, python + " " + os.path.join(config.gemc_src_root, "test", "scripts", script + ".py")))
 config.substitutions.append(("%examples", os.path.join(config.gemc_src_root, "examples")))
 sanitize = config.gemc_sanitize.upper() in ("ON", "1", "TRUE", "YES")
 config.substitutions.append(

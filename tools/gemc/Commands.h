@@ -30,6 +30,7 @@ struct EvalOptions {
   std::string tokens;
   int64_t generate = 0;
   std::string dumpLogits;
+  std::string quant, quantConfig; // run on the values these formats store
 };
 llvm::Error runEval(const EvalOptions &options);
 

@@ -51,6 +51,13 @@ int main(int argc, char **argv) {
       "eval", "Run a checkpoint in the reference interpreter (greedy decoding)");
   evalCmd->add_option("checkpoint", eval.checkpoint, "Checkpoint directory")->required();
   addGenerationOptions(evalCmd, eval.tokens, eval.generate, eval.dumpLogits);
+  CLI::Option *quantOpt = evalCmd->add_option(
+      "--quant", eval.quant, "Evaluate every matrix as stored in this format: f32, bf16, f16, "
+                             "q8_0, q4_0, q4_1, q8_ch");
+  evalCmd
+      ->add_option("--quant-config", eval.quantConfig,
+                   "Evaluate with the formats of a JSON or YAML quantization config")
+      ->excludes(quantOpt);
 
   gemc::RunOptions run;
   CLI::App *runCmd = app.add_subcommand("run", "Generate from a prompt with a compiled artifact");

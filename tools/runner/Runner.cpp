@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -124,10 +125,15 @@ bool runTokens(const RunOptions &options, OpenSession &open, std::string &error)
   return true;
 }
 
+/// Set by Ctrl-C during a chat reply: the reply stops, the chat goes on.
+volatile std::sig_atomic_t interrupted = 0;
+
+void onInterrupt(int) { interrupted = 1; }
+
 bool printText(int32_t, std::string_view text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
-  return true;
+  return !interrupted;
 }
 
 /// `run -p`: text in, streamed text out.
@@ -275,9 +281,12 @@ bool chatCommand(const ChatOptions &options, std::string &error) {
   if (!options.toolsFile.empty() && !readTools(options.toolsFile, tools, error))
     return false;
   bool interactive = isatty(STDIN_FILENO);
-  if (interactive)
-    std::fprintf(stderr, "Chatting with %s. /reset starts over, /exit or Ctrl-D quits.\n",
+  if (interactive) {
+    std::fprintf(stderr, "Chatting with %s. Ctrl-C stops a reply, /reset starts over, /exit or "
+                         "Ctrl-D quits.\n",
                  options.artifact.c_str());
+    std::signal(SIGINT, onInterrupt);
+  }
   gemc_sampling sampling = resolveSampling(open.model, options.sampling, true);
   Sampler sampler(toParams(sampling));
   auto text = std::make_unique<TextSession>(open.session, artifactTokenizer(open.model),
@@ -295,6 +304,7 @@ bool chatCommand(const ChatOptions &options, std::string &error) {
       continue;
     }
     text->resetStats();
+    interrupted = 0;
     StopReason reason;
     gemc_status status = text->feedChatTurn(options.system, line, options.think, variant, error,
                                             options.toolsFile.empty() ? nullptr : &tools);

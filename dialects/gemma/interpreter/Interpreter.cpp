@@ -29,7 +29,8 @@ namespace {
 /// A checkpoint tensor seen as [rows, rowSize] for the shape its gemma.weight op declares.
 struct Weight {
   const TensorInfo *info;
-  int64_t rowSize; // the last dimension
+  int64_t rowSize;                   // the last dimension
+  std::optional<WeightFormat> format; // the values are those this format stores
 
   int64_t rows() const { return info->numElements() / rowSize; }
   /// Decodes rows [first, first + count) to f32.
@@ -37,6 +38,8 @@ struct Weight {
     std::vector<float> out(count * rowSize);
     unsigned size = dtypeSize(info->dtype);
     decodeToFloat(info->dtype, info->data + first * rowSize * size, count * rowSize, out.data());
+    for (int64_t r = 0; format && r < count; ++r)
+      roundTripRow(*format, out.data() + r * rowSize, rowSize);
     return out;
   }
   std::vector<float> decodeAll() const { return decodeRows(0, rows()); }
@@ -202,7 +205,8 @@ llvm::Expected<Weight> Interpreter::Frame::loadWeight(WeightOp op) {
     return makeError("interpreter: tensor '{}' is {} {} in the checkpoint but the IR says {} {}",
                      info->name, dtypeName(info->dtype), info->shapeString(),
                      dtypeName(expected), formatShape(shape));
-  return Weight{info, shape.back()};
+  return Weight{info, shape.back(),
+                interp_.formats_ ? interp_.formats_(*info) : std::nullopt};
 }
 
 Tensor Interpreter::Frame::embed(EmbedOp op) {
@@ -419,8 +423,8 @@ static llvm::Error checkTokenIds(Block &body, llvm::ArrayRef<int32_t> ids) {
   return llvm::Error::success();
 }
 
-Interpreter::Interpreter(func::FuncOp forward, WeightLookup weights)
-    : forward_(forward), weights_(std::move(weights)) {}
+Interpreter::Interpreter(func::FuncOp forward, WeightLookup weights, WeightFormats formats)
+    : forward_(forward), weights_(std::move(weights)), formats_(std::move(formats)) {}
 
 llvm::Expected<Tensor> Interpreter::run(llvm::ArrayRef<int32_t> ids) {
   Block &body = forward_.getBody().front();

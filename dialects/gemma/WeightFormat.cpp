@@ -1,0 +1,221 @@
+//===- WeightFormat.cpp - What a quantized weight means -------------------===//
+
+#include "dialects/gemma/WeightFormat.h"
+
+#include "frontends/DType.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+namespace gemc {
+namespace {
+
+struct FormatName {
+  WeightFormat format;
+  std::string_view name;
+};
+constexpr FormatName kNames[] = {{WeightFormat::F32, "f32"},   {WeightFormat::BF16, "bf16"},
+                                 {WeightFormat::F16, "f16"},   {WeightFormat::Q8_0, "q8_0"},
+                                 {WeightFormat::Q4_0, "q4_0"}, {WeightFormat::Q4_1, "q4_1"},
+                                 {WeightFormat::Q8_Ch, "q8_ch"}};
+
+constexpr uint16_t kF16Max = 0x7BFF; // 65504
+
+uint16_t load16(const uint8_t *p) { return uint16_t(p[0] | p[1] << 8); }
+void store16(uint8_t *p, uint16_t v) { p[0] = uint8_t(v), p[1] = uint8_t(v >> 8); }
+
+/// The smallest f16 >= value (value >= 0), at most 65504.
+uint16_t f16AtLeast(float value) {
+  uint16_t bits = floatToF16(value);
+  if (bits >= kF16Max)
+    return kF16Max;
+  return f16ToFloat(bits) < value ? uint16_t(bits + 1) : bits;
+}
+
+/// The largest f16 <= value, at least -65504.
+uint16_t f16AtMost(float value) {
+  uint16_t bits = floatToF16(value);
+  if ((bits & 0x7FFF) >= kF16Max)
+    return bits & 0x8000 ? uint16_t(0x8000 | kF16Max) : kF16Max;
+  if (f16ToFloat(bits) <= value)
+    return bits;
+  if (bits == 0)
+    return 0x8001; // the negative number nearest to zero
+  return bits & 0x8000 ? uint16_t(bits + 1) : uint16_t(bits - 1);
+}
+
+int32_t roundClamped(float value, int32_t low, int32_t high) {
+  return std::clamp(int32_t(std::nearbyint(value)), low, high);
+}
+
+float largestMagnitude(const float *values, int64_t count) {
+  float best = 0;
+  for (int64_t i = 0; i < count; ++i)
+    best = std::abs(values[i]) > std::abs(best) ? values[i] : best;
+  return best;
+}
+
+/// 4-bit values: value j of a block in the low nibble of byte j, j + 16 in the high one.
+void packNibbles(const int32_t *q, int64_t count, uint8_t *out) {
+  std::memset(out, 0, kQuantBlock / 2);
+  for (int64_t j = 0; j < count; ++j)
+    out[j % 16] |= uint8_t(q[j] << (j < 16 ? 0 : 4));
+}
+int32_t nibble(const uint8_t *packed, int64_t j) {
+  return (packed[j % 16] >> (j < 16 ? 0 : 4)) & 0xF;
+}
+
+uint64_t blockBytes(WeightFormat format) {
+  switch (format) {
+  case WeightFormat::Q8_0: return 2 + kQuantBlock;
+  case WeightFormat::Q4_0: return 2 + kQuantBlock / 2;
+  case WeightFormat::Q4_1: return 4 + kQuantBlock / 2;
+  default: return 0;
+  }
+}
+
+void quantizeBlock(WeightFormat format, const float *x, int64_t n, uint8_t *out) {
+  int32_t q[kQuantBlock] = {};
+  if (format == WeightFormat::Q8_0) {
+    uint16_t d = f16AtLeast(std::abs(largestMagnitude(x, n)) / 127.0f);
+    float scale = f16ToFloat(d);
+    for (int64_t j = 0; j < n; ++j)
+      q[j] = scale > 0 ? roundClamped(x[j] / scale, -127, 127) : 0;
+    store16(out, d);
+    for (int64_t j = 0; j < n; ++j)
+      out[2 + j] = uint8_t(int8_t(q[j]));
+  } else if (format == WeightFormat::Q4_0) {
+    uint16_t d = floatToF16(largestMagnitude(x, n) / -8.0f);
+    float scale = f16ToFloat(d);
+    for (int64_t j = 0; j < n; ++j)
+      q[j] = scale != 0 ? roundClamped(x[j] / scale + 8.0f, 0, 15) : 8;
+    store16(out, d);
+    packNibbles(q, n, out + 2);
+  } else { // q4_1
+    uint16_t m = f16AtMost(*std::min_element(x, x + n));
+    float low = f16ToFloat(m), high = *std::max_element(x, x + n);
+    uint16_t d = f16AtLeast((high - low) / 15.0f);
+    float scale = f16ToFloat(d);
+    for (int64_t j = 0; j < n; ++j)
+      q[j] = scale > 0 ? roundClamped((x[j] - low) / scale, 0, 15) : 0;
+    store16(out, d);
+    store16(out + 2, m);
+    packNibbles(q, n, out + 4);
+  }
+}
+
+void dequantizeBlock(WeightFormat format, const uint8_t *in, int64_t n, float *out) {
+  float scale = f16ToFloat(load16(in));
+  for (int64_t j = 0; j < n; ++j) {
+    if (format == WeightFormat::Q8_0)
+      out[j] = scale * float(int8_t(in[2 + j]));
+    else if (format == WeightFormat::Q4_0)
+      out[j] = scale * float(nibble(in + 2, j) - 8);
+    else
+      out[j] = f16ToFloat(load16(in + 2)) + scale * float(nibble(in + 4, j));
+  }
+}
+
+} // namespace
+
+std::optional<WeightFormat> parseWeightFormat(std::string_view name) {
+  for (const FormatName &entry : kNames)
+    if (entry.name == name)
+      return entry.format;
+  return std::nullopt;
+}
+
+std::string_view weightFormatName(WeightFormat format) {
+  for (const FormatName &entry : kNames)
+    if (entry.format == format)
+      return entry.name;
+  return "?";
+}
+
+std::string_view weightFormatNames() { return "f32, bf16, f16, q8_0, q4_0, q4_1, q8_ch"; }
+
+uint16_t floatToF16(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, 4);
+  uint16_t sign = uint16_t(bits >> 16 & 0x8000);
+  uint32_t magnitude = bits & 0x7FFFFFFF;
+  if (magnitude > 0x7F800000) // NaN stays NaN
+    return uint16_t(sign | 0x7E00);
+  if (magnitude >= 0x477FF000) // rounds to 65520 or more: infinity
+    return uint16_t(sign | 0x7C00);
+  if (magnitude < 0x38800000) { // below the smallest normal f16 (2^-14): a subnormal
+    float scaled = std::abs(value) * 16777216.0f; // in units of 2^-24, exact
+    return uint16_t(sign | uint16_t(std::nearbyint(scaled)));
+  }
+  uint32_t rounded = magnitude + 0xFFF + (magnitude >> 13 & 1); // to nearest, ties to even
+  return uint16_t(sign | ((rounded - 0x38000000) >> 13));
+}
+
+uint64_t rowBytes(WeightFormat format, int64_t columns) {
+  uint64_t blocks = uint64_t((columns + kQuantBlock - 1) / kQuantBlock);
+  switch (format) {
+  case WeightFormat::F32: return uint64_t(columns) * 4;
+  case WeightFormat::BF16:
+  case WeightFormat::F16: return uint64_t(columns) * 2;
+  case WeightFormat::Q8_Ch: return 4 + uint64_t(columns);
+  default: return blocks * blockBytes(format);
+  }
+}
+
+void quantizeRow(WeightFormat format, const float *values, int64_t columns, uint8_t *out) {
+  switch (format) {
+  case WeightFormat::F32:
+    std::memcpy(out, values, size_t(columns) * 4);
+    return;
+  case WeightFormat::BF16:
+  case WeightFormat::F16:
+    for (int64_t i = 0; i < columns; ++i) {
+      uint32_t bits;
+      std::memcpy(&bits, &values[i], 4);
+      store16(out + 2 * i, format == WeightFormat::F16
+                               ? floatToF16(values[i])
+                               : uint16_t((bits + 0x7FFF + (bits >> 16 & 1)) >> 16));
+    }
+    return;
+  case WeightFormat::Q8_Ch: {
+    float scale = std::abs(largestMagnitude(values, columns)) / 127.0f;
+    std::memcpy(out, &scale, 4);
+    for (int64_t i = 0; i < columns; ++i)
+      out[4 + i] = uint8_t(int8_t(scale > 0 ? roundClamped(values[i] / scale, -127, 127) : 0));
+    return;
+  }
+  default:
+    for (int64_t start = 0; start < columns; start += kQuantBlock)
+      quantizeBlock(format, values + start, std::min(kQuantBlock, columns - start),
+                    out + start / kQuantBlock * blockBytes(format));
+  }
+}
+
+void dequantizeRow(WeightFormat format, const uint8_t *data, int64_t columns, float *out) {
+  switch (format) {
+  case WeightFormat::F32: decodeToFloat(DType::F32, data, columns, out); return;
+  case WeightFormat::BF16: decodeToFloat(DType::BF16, data, columns, out); return;
+  case WeightFormat::F16: decodeToFloat(DType::F16, data, columns, out); return;
+  case WeightFormat::Q8_Ch: {
+    float scale;
+    std::memcpy(&scale, data, 4);
+    for (int64_t i = 0; i < columns; ++i)
+      out[i] = scale * float(int8_t(data[4 + i]));
+    return;
+  }
+  default:
+    for (int64_t start = 0; start < columns; start += kQuantBlock)
+      dequantizeBlock(format, data + start / kQuantBlock * blockBytes(format),
+                      std::min(kQuantBlock, columns - start), out + start);
+  }
+}
+
+void roundTripRow(WeightFormat format, float *values, int64_t columns) {
+  std::vector<uint8_t> stored(rowBytes(format, columns));
+  quantizeRow(format, values, columns, stored.data());
+  dequantizeRow(format, stored.data(), columns, values);
+}
+
+} // namespace gemc

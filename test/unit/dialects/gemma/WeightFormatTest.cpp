@@ -1,0 +1,136 @@
+//===- WeightFormatTest.cpp - Round trips of the weight formats ------------===//
+//
+// Bounds follow from each format's definition (dialects/gemma/WeightFormat.h); f16 rounding is
+// checked against the exact f16 decoder on every bit pattern.
+
+#include "dialects/gemma/WeightFormat.h"
+#include "frontends/DType.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+namespace gemc {
+namespace {
+
+TEST(WeightFormatTest, F16RoundingIsExactOnF16ValuesAndNearestOtherwise) {
+  for (uint32_t bits = 0; bits < 0x10000; ++bits) {
+    float value = f16ToFloat(uint16_t(bits));
+    if (std::isnan(value))
+      continue;
+    ASSERT_EQ(floatToF16(value), bits) << std::hex << bits;
+  }
+  EXPECT_EQ(floatToF16(1.0f + 0x1p-11f), 0x3C00);             // a tie goes to even
+  EXPECT_EQ(floatToF16(1.0f + 3 * 0x1p-11f), 0x3C02);         // a tie goes to even (up)
+  EXPECT_EQ(floatToF16(65520.0f), 0x7C00);                    // past the largest: infinity
+  EXPECT_EQ(floatToF16(0x1p-25f), 0x0000);                    // half the smallest subnormal
+  EXPECT_EQ(floatToF16(0x1.8p-25f), 0x0001);
+}
+
+/// The largest |value - stored value| over a row, and the row's values.
+std::vector<float> roundTrip(WeightFormat format, std::vector<float> row) {
+  roundTripRow(format, row.data(), int64_t(row.size()));
+  return row;
+}
+
+float maxError(const std::vector<float> &a, const std::vector<float> &b, size_t from, size_t to) {
+  float worst = 0;
+  for (size_t i = from; i < to; ++i)
+    worst = std::max(worst, std::abs(a[i] - b[i]));
+  return worst;
+}
+
+float amax(const std::vector<float> &v, size_t from, size_t to) {
+  float m = 0;
+  for (size_t i = from; i < to; ++i)
+    m = std::max(m, std::abs(v[i]));
+  return m;
+}
+
+std::vector<std::vector<float>> testRows() {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.0f, 0.05f);
+  std::vector<std::vector<float>> rows;
+  for (int64_t columns : {32, 64, 100, 7}) { // 100 and 7: a short last block
+    std::vector<float> row(static_cast<size_t>(columns));
+    for (float &v : row)
+      v = normal(rng);
+    rows.push_back(row);
+  }
+  std::vector<float> outlier(64, 0.001f);
+  outlier[5] = 3.0f;
+  rows.push_back(outlier);
+  rows.push_back(std::vector<float>(64, 0.0f));
+  std::vector<float> negative(40);
+  for (size_t i = 0; i < negative.size(); ++i)
+    negative[i] = -0.01f * float(i + 1);
+  rows.push_back(negative);
+  rows.push_back(std::vector<float>(33, 0.25f)); // constant, with a one-value last block
+  return rows;
+}
+
+TEST(WeightFormatTest, BlockFormatsStayWithinHalfAStep) {
+  for (const std::vector<float> &row : testRows()) {
+    for (size_t start = 0; start < row.size(); start += kQuantBlock) {
+      size_t end = std::min(row.size(), start + size_t(kQuantBlock));
+      float m = amax(row, start, end);
+      // q8_0: step d = amax / 127 rounded up to an f16: at most 2^-10 relatively larger, or
+      // one f16 subnormal step (2^-24) for tiny scales.
+      float d8 = m / 127.0f * (1 + 0x1p-10f) + 0x1p-24f;
+      EXPECT_LE(maxError(row, roundTrip(WeightFormat::Q8_0, row), start, end), d8 / 2 + 1e-9f);
+      // q4_0: step |m| / 8; the value opposite the extreme may clip one step.
+      float d4 = m / 8.0f * (1 + 0x1p-10f) + 0x1p-24f;
+      EXPECT_LE(maxError(row, roundTrip(WeightFormat::Q4_0, row), start, end), d4 + 1e-9f);
+      // q4_1: step (max - min) / 15, nothing clipped.
+      float lo = *std::min_element(row.begin() + start, row.begin() + end);
+      float hi = *std::max_element(row.begin() + start, row.begin() + end);
+      float span = (hi - lo) + std::abs(lo) * 0x1p-10f;
+      float step = span / 15.0f * (1 + 0x1p-10f) + 0x1p-24f;
+      EXPECT_LE(maxError(row, roundTrip(WeightFormat::Q4_1, row), start, end),
+                step / 2 + 1e-6f * std::abs(lo) + 1e-9f);
+    }
+    float d = amax(row, 0, row.size()) / 127.0f;
+    EXPECT_LE(maxError(row, roundTrip(WeightFormat::Q8_Ch, row), 0, row.size()),
+              d / 2 * (1 + 1e-6f) + 1e-9f);
+  }
+}
+
+TEST(WeightFormatTest, ExtremesAndZerosAreExact) {
+  std::vector<float> outlier(64, 0.001f);
+  outlier[5] = 3.0f;
+  EXPECT_EQ(roundTrip(WeightFormat::Q4_0, outlier)[5], 3.0f); // m = -8 d exactly
+  for (WeightFormat f : {WeightFormat::Q8_0, WeightFormat::Q4_0, WeightFormat::Q4_1,
+                         WeightFormat::Q8_Ch})
+    for (float v : roundTrip(f, std::vector<float>(40, 0.0f)))
+      EXPECT_EQ(v, 0.0f) << weightFormatName(f);
+  // Negative-only blocks: q4_1's minimum is exact when it is an f16.
+  std::vector<float> negative = {-0.5f, -0.25f, -0.125f, -0.375f};
+  EXPECT_EQ(roundTrip(WeightFormat::Q4_1, negative)[0], -0.5f);
+}
+
+TEST(WeightFormatTest, FloatFormatsRoundToNearest) {
+  std::vector<float> row = {1.0f + 0x1p-9f, 1.0f + 0x1p-8f + 0x1p-9f, 70000.0f, -0.1f};
+  std::vector<float> bf16 = roundTrip(WeightFormat::BF16, row);
+  EXPECT_EQ(bf16[0], 1.0f);           // a quarter step: down
+  EXPECT_EQ(bf16[1], 1.0f + 0x1p-7f); // three quarters: up
+  EXPECT_EQ(bf16[2], 70144.0f);
+  std::vector<float> f16 = roundTrip(WeightFormat::F16, row);
+  EXPECT_EQ(f16[0], 1.0f + 0x1p-9f);
+  EXPECT_TRUE(std::isinf(f16[2]));
+  EXPECT_EQ(roundTrip(WeightFormat::F32, row), row);
+}
+
+TEST(WeightFormatTest, RowBytesAndNames) {
+  EXPECT_EQ(rowBytes(WeightFormat::Q8_0, 64), 68u);
+  EXPECT_EQ(rowBytes(WeightFormat::Q4_0, 100), 4u * 18u);
+  EXPECT_EQ(rowBytes(WeightFormat::Q4_1, 32), 20u);
+  EXPECT_EQ(rowBytes(WeightFormat::Q8_Ch, 10), 14u);
+  EXPECT_EQ(rowBytes(WeightFormat::BF16, 10), 20u);
+  for (std::string_view name : {"f32", "bf16", "f16", "q8_0", "q4_0", "q4_1", "q8_ch"})
+    EXPECT_EQ(weightFormatName(*parseWeightFormat(name)), name);
+  EXPECT_FALSE(parseWeightFormat("q4_k"));
+}
+
+} // namespace
+} // namespace gemc
