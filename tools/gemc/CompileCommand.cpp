@@ -93,6 +93,10 @@ llvm::Error runCompile(const CompileOptions &options) {
     return makeError("--emit lib: -o must name the static library to write, ending in .a "
                      "(found '{}')",
                      options.output);
+  if (options.emit == "lib" && llvm::StringRef(libraryName(options.output)).starts_with("gemc_"))
+    return makeError("--emit lib: the library's name '{}' would give functions that clash with "
+                     "the runtime's gemc_* API; choose another file name",
+                     libraryName(options.output));
   llvm::Expected<LoadedModel> model = loadModel(options.checkpoint);
   if (!model)
     return model.takeError();
