@@ -96,7 +96,8 @@ buildTensors(flatbuffers::FlatBufferBuilder &fbb, const ArtifactContents &in) {
 
 } // namespace
 
-llvm::Error writeArtifact(const std::string &path, const ArtifactContents &in) {
+llvm::Expected<WrittenArtifact> writeArtifact(const std::string &path,
+                                              const ArtifactContents &in) {
   llvm::Expected<llvm::sys::fs::TempFile> temp =
       llvm::sys::fs::TempFile::create(path + ".tmp-%%%%%%");
   if (!temp)
@@ -160,11 +161,12 @@ llvm::Error writeArtifact(const std::string &path, const ArtifactContents &in) {
   header.manifestSize = fbb.GetSize();
   header.manifestChecksum = checksum64(fbb.GetBufferPointer(), fbb.GetSize());
   out.write(fbb.GetBufferPointer(), fbb.GetSize());
+  WrittenArtifact written{header.manifestChecksum, out.position()};
   if (!in.runner.empty()) {
     ExecutableTrailer trailer{};
     std::memcpy(trailer.magic, kExecutableMagic, sizeof(kExecutableMagic));
     trailer.artifactOffset = base;
-    trailer.artifactSize = out.position();
+    trailer.artifactSize = written.size;
     os.write(reinterpret_cast<const char *>(&trailer), sizeof(trailer));
     llvm::sys::fs::setPermissions(temp->TmpName, llvm::sys::fs::all_read |
                                                      llvm::sys::fs::all_exe |
@@ -181,7 +183,7 @@ llvm::Error writeArtifact(const std::string &path, const ArtifactContents &in) {
   if (llvm::Error error = temp->keep(path))
     return makeError("{}: cannot rename the finished file into place: {}", path,
                      llvm::toString(std::move(error)));
-  return llvm::Error::success();
+  return written;
 }
 
 } // namespace gemc

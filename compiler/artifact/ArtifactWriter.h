@@ -22,10 +22,17 @@ struct ArtifactContents {
   std::string runner;       // an executable's runner program, put before the artifact; or empty
 };
 
+/// What identifies a written artifact: its manifest checksum (the compiled model) and its size.
+struct WrittenArtifact {
+  uint64_t manifestChecksum = 0;
+  uint64_t size = 0; // bytes of the artifact itself, without an executable's runner
+};
+
 /// Writes the artifact through a temporary file renamed into place at the end, streaming the
 /// weights tensor by tensor from the mapped checkpoint: a failure leaves no file, and memory
 /// does not grow with the model. With a runner program the file is an executable: the runner,
 /// the artifact at the next 4096-byte boundary, and an ExecutableTrailer.
-llvm::Error writeArtifact(const std::string &path, const ArtifactContents &contents);
+llvm::Expected<WrittenArtifact> writeArtifact(const std::string &path,
+                                              const ArtifactContents &contents);
 
 } // namespace gemc

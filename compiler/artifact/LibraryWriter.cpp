@@ -3,7 +3,6 @@
 #include "compiler/artifact/LibraryWriter.h"
 
 #include "frontends/Error.h"
-#include "runtime/Artifact.h"
 #include "targets/cpu/BlobObject.h"
 
 #include <llvm/ADT/StringExtras.h>
@@ -12,6 +11,7 @@
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/Path.h>
+#include <llvm/Support/raw_ostream.h>
 #include <mlir/IR/SymbolTable.h>
 #include <mlir/Parser/Parser.h>
 
@@ -123,8 +123,7 @@ gemc_status {0}_open_file(const char *path, gemc_model **model);
 /// The runtime's own archives, installed next to gemc's directory (bin/../lib).
 llvm::Expected<std::vector<std::unique_ptr<llvm::MemoryBuffer>>>
 runtimeArchives(const CpuTarget &target) {
-  bool aarch64 = llvm::StringRef(target.triple).starts_with("aarch64");
-  if (aarch64 != llvm::StringRef(LLVM_HOST_TRIPLE).starts_with("aarch64"))
+  if (!runsOnHostArchitecture(target))
     return makeError("--emit lib: this gemc has the runtime library for its own architecture "
                      "only; compile for host, x86-64-v3 or x86-64-v4");
   std::string self = llvm::sys::fs::getMainExecutable(nullptr, (void *)&runtimeArchives);
@@ -158,21 +157,6 @@ llvm::Error addMembers(const llvm::MemoryBuffer &archive,
   return error;
 }
 
-llvm::Error writeText(const std::string &path, const std::string &text) {
-  std::string temporary = path + ".tmp";
-  std::error_code ec;
-  {
-    llvm::raw_fd_ostream os(temporary, ec);
-    if (!ec)
-      os << text;
-  }
-  if (ec || (ec = llvm::sys::fs::rename(temporary, path))) {
-    llvm::sys::fs::remove(temporary);
-    return makeError("{}: cannot write: {}", path, ec.message());
-  }
-  return llvm::Error::success();
-}
-
 } // namespace
 
 std::string libraryName(const std::string &output) {
@@ -186,21 +170,14 @@ std::string libraryName(const std::string &output) {
 
 llvm::Error writeLibrary(mlir::ModuleOp module, const CpuTarget &target,
                          const LibraryRequest &request) {
-  std::string error;
-  std::unique_ptr<MappedArtifact> artifact =
-      MappedArtifact::open(request.artifactPath, error, /*checkTarget=*/false);
-  if (!artifact)
-    return makeError("{}", error);
-  uint64_t artifactSize = 0;
-  llvm::sys::fs::file_size(request.artifactPath, artifactSize);
   auto archives = runtimeArchives(target);
   if (!archives)
     return archives.takeError();
   const std::string &name = request.name;
   if (llvm::Error e = renameEntryPoints(module, name))
     return e;
-  if (llvm::Error e = addGlue(module, glueSource(name, artifact->manifestChecksum(), artifactSize,
-                                                 request.embedWeights)))
+  if (llvm::Error e = addGlue(module, glueSource(name, request.artifact.manifestChecksum,
+                                                 request.artifact.size, request.embedWeights)))
     return e;
   llvm::Expected<std::string> code = emitObject(module, target);
   if (!code)
@@ -234,7 +211,13 @@ llvm::Error writeLibrary(mlir::ModuleOp module, const CpuTarget &target,
   std::string stem = llvm::sys::path::stem(request.output).str();
   llvm::SmallString<256> header = llvm::sys::path::parent_path(request.output);
   llvm::sys::path::append(header, stem + ".h");
-  return writeText(header.str().str(), headerText(name, stem, target, request.embedWeights));
+  // Like the archive, through a temporary file renamed into place.
+  if (llvm::Error e = llvm::writeToOutput(header, [&](llvm::raw_ostream &os) {
+        os << headerText(name, stem, target, request.embedWeights);
+        return llvm::Error::success();
+      }))
+    return makeError("{}: cannot write: {}", header.str(), llvm::toString(std::move(e)));
+  return llvm::Error::success();
 }
 
 } // namespace gemc

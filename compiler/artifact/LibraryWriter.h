@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "compiler/artifact/ArtifactWriter.h"
 #include "targets/cpu/CpuTarget.h"
 
 #include <llvm/Support/Error.h>
@@ -23,6 +24,7 @@ struct LibraryRequest {
   std::string output;       // DIR/NAME.a
   std::string name;         // a C identifier, the prefix of the generated functions
   std::string artifactPath; // the artifact already written for this module's code
+  WrittenArtifact artifact;  // what writeArtifact returned for it
   bool embedWeights = true;
 };
 

@@ -28,6 +28,11 @@ std::vector<std::string> cpuTargetNames() {
   return {"host", "x86-64-v3", "x86-64-v4", "aarch64-neon"};
 }
 
+bool runsOnHostArchitecture(const CpuTarget &target) {
+  auto arch = [](llvm::StringRef triple) { return triple.substr(0, triple.find('-')); };
+  return arch(target.triple) == arch(llvm::sys::getProcessTriple());
+}
+
 llvm::Expected<CpuTarget> lookupCpuTarget(const std::string &name) {
   if (name == "x86-64-v3")
     return CpuTarget{name, "x86_64-unknown-linux-gnu", "x86-64-v3", "+avx2,+fma,+f16c", 8};

@@ -19,6 +19,10 @@ struct CpuTarget {
   int64_t vectorWidth = 8;
 };
 
+/// Whether `target`'s code is for the architecture gemc itself runs on (x86-64 or aarch64):
+/// programs built with gemc (gemc-run, the runtime library) exist only for that one.
+bool runsOnHostArchitecture(const CpuTarget &target);
+
 /// host, x86-64-v3, x86-64-v4 or aarch64-neon.
 llvm::Expected<CpuTarget> lookupCpuTarget(const std::string &name);
 std::vector<std::string> cpuTargetNames();

@@ -17,7 +17,6 @@
 #include "tools/gemc/Commands.h"
 #include "tools/gemc/Common.h"
 
-#include <llvm/Config/llvm-config.h>
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/Path.h>
@@ -64,17 +63,16 @@ llvm::Expected<std::string> checkpointTokenizer(const std::string &dir) {
 /// from gemc's own directory.
 llvm::Expected<std::string> runnerProgram(const CpuTarget &target) {
   std::string self = llvm::sys::fs::getMainExecutable(nullptr, (void *)&runnerProgram);
-  bool aarch64 = llvm::StringRef(target.triple).starts_with("aarch64");
-  bool hostIsAarch64 = llvm::StringRef(LLVM_HOST_TRIPLE).starts_with("aarch64");
+  bool native = runsOnHostArchitecture(target); // else the aarch64 cross build
   std::string path = (llvm::sys::path::parent_path(self) + "/" +
-                      (aarch64 == hostIsAarch64 ? "gemc-run" : "gemc-run-aarch64"))
+                      (native ? "gemc-run" : "gemc-run-aarch64"))
                          .str();
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
   if (!buffer)
     return makeError("--emit exe: cannot read the runner program {}: {} (it is built and "
                      "installed next to gemc)",
                      path, buffer.getError().message());
-  if (aarch64 != hostIsAarch64)
+  if (!native)
     llvm::errs() << "note: the aarch64 runner is built without sentencepiece: the executable "
                     "takes token ids (--tokens) only\n";
   return (*buffer)->getBuffer().str();
@@ -141,25 +139,27 @@ llvm::Error runCompile(const CompileOptions &options) {
   std::string artifactPath = options.output;
   if (options.emit == "lib")
     artifactPath = llvm::StringRef(options.output).drop_back(2).str() + ".gemc";
-  if (llvm::Error error =
-          writeArtifact(artifactPath, {model->checkpoint, *target, weights, kvCache, *code,
-                                       scratchBytes, "_mlir_ciface_gemc_forward", *generation,
-                                       std::move(*tokenizer), chatTemplateFor(config),
-                                       std::move(runner)}))
-    return error;
+  llvm::Expected<WrittenArtifact> written =
+      writeArtifact(artifactPath, {model->checkpoint, *target, weights, kvCache, *code,
+                                   scratchBytes, "_mlir_ciface_gemc_forward", *generation,
+                                   std::move(*tokenizer), chatTemplateFor(config),
+                                   std::move(runner)});
+  if (!written)
+    return written.takeError();
   if (options.emit == "lib")
     if (llvm::Error error = writeLibrary(module, *target,
                                          {options.output, libraryName(options.output),
-                                          artifactPath, options.libWeights == "embedded"}))
+                                          artifactPath, *written,
+                                          options.libWeights == "embedded"}))
       return error;
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::string written = options.emit == "lib"
+  std::string outputs = options.emit == "lib"
                             ? fmt::format("{}, its header and {}", options.output, artifactPath)
                             : options.output;
   llvm::errs() << fmt::format("wrote {}: target {} ({}, {} f32 lanes), code {:.1f} KiB, weights "
                               "{:.1f} MiB, {:.2f} s, peak memory {:.0f} MiB\n",
-                              written, target->name, target->cpu, target->vectorWidth,
+                              outputs, target->name, target->cpu, target->vectorWidth,
                               double(code->size()) / 1024.0,
                               double(weights.totalBytes) / (1024.0 * 1024.0), seconds,
                               peakMemoryMiB());
