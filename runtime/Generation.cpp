@@ -55,6 +55,12 @@ bool generateTokens(const EvaluateTokens &evaluate, const std::vector<int32_t> &
   }
 }
 
+void printTokenList(const std::vector<int32_t> &ids) {
+  for (size_t i = 0; i < ids.size(); ++i)
+    std::printf("%s%d", i ? "," : "", ids[i]);
+  std::printf("\n");
+}
+
 bool writeLogits(const std::string &path, const std::vector<float> &logits, std::string &error) {
   std::string temporary = path + ".tmp";
   FILE *file = std::fopen(temporary.c_str(), "wb");

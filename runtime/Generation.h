@@ -33,6 +33,9 @@ bool generateTokens(const EvaluateTokens &evaluate, const std::vector<int32_t> &
                     std::vector<int32_t> &generated, std::vector<float> &logits,
                     std::string &error);
 
+/// Prints ids on one line of stdout, comma-separated (design.md's output of run and eval).
+void printTokenList(const std::vector<int32_t> &ids);
+
 /// Writes float32 rows to `path` through a temporary file and a rename.
 bool writeLogits(const std::string &path, const std::vector<float> &logits, std::string &error);
 

@@ -112,10 +112,6 @@ gemc_status loadTextSupport(gemc_model &m) {
   return GEMC_OK;
 }
 
-SamplingParams samplingParams(const gemc_sampling &s) {
-  return {s.greedy != 0, s.temperature, s.top_k, s.top_p, s.min_p, s.repetition_penalty, s.seed};
-}
-
 TextSession &textOf(gemc_session *s) {
   if (!s->text)
     s->text = std::make_unique<TextSession>(s, s->model->tokenizer.get(), s->model->stopIds);
@@ -126,11 +122,12 @@ TextSession &textOf(gemc_session *s) {
 gemc_status generateAfter(gemc_session *s, const std::function<gemc_status(std::string &)> &feed,
                           int64_t maxTokens, const gemc_sampling *sampling, gemc_text_fn onText,
                           void *user) {
-  gemc_sampling defaults;
-  gemc_model_sampling_defaults(s->model, &defaults);
   std::string error;
   if (gemc_status status = feed(error); status != GEMC_OK)
     return fail(status, error);
+  gemc_sampling defaults;
+  if (!sampling)
+    gemc_model_sampling_defaults(s->model, &defaults);
   Sampler sampler(samplingParams(sampling ? *sampling : defaults));
   StopReason reason;
   auto emit = [&](int32_t, std::string_view text) {

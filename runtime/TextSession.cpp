@@ -24,6 +24,10 @@ const char *describe(StopReason reason) {
   return "?";
 }
 
+SamplingParams samplingParams(const gemc_sampling &s) {
+  return {s.greedy != 0, s.temperature, s.top_k, s.top_p, s.min_p, s.repetition_penalty, s.seed};
+}
+
 TextSession::TextSession(gemc_session *session, const Tokenizer *tokenizer,
                          std::vector<int32_t> stopIds)
     : session_(session), tokenizer_(tokenizer), stopIds_(std::move(stopIds)) {}

@@ -72,6 +72,9 @@ private:
   GenerationStats stats_;
 };
 
+/// The sampler's parameters from the C API's struct.
+SamplingParams samplingParams(const gemc_sampling &sampling);
+
 /// What an open model carries for text (for C++ tools; the C API wraps the same).
 const Tokenizer *artifactTokenizer(const gemc_model *model); // null without one
 const std::vector<int32_t> &artifactStopIds(const gemc_model *model);

@@ -12,8 +12,6 @@
 #include <mlir/IR/Diagnostics.h>
 #include <mlir/IR/Verifier.h>
 
-#include <fmt/ranges.h>
-
 #include <algorithm>
 
 namespace gemc {
@@ -58,10 +56,6 @@ llvm::Expected<std::vector<int32_t>> parseTokenIds(const std::string &text, int6
   if (!parseTokenList(text, vocabSize, flag, ids, error))
     return makeError("{}", error);
   return ids;
-}
-
-void printTokens(const std::vector<int32_t> &ids) {
-  llvm::outs() << fmt::format("{}\n", fmt::join(ids, ","));
 }
 
 } // namespace gemc

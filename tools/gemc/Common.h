@@ -28,7 +28,4 @@ llvm::Expected<std::vector<int32_t>> parseTokenIds(const std::string &text, int6
 /// Writes `bytes` to `path` through a temporary file and a rename: never a partial file.
 llvm::Error writeFile(const std::string &path, llvm::StringRef bytes);
 
-/// Prints generated ids on one line, comma-separated.
-void printTokens(const std::vector<int32_t> &ids);
-
 } // namespace gemc

@@ -50,7 +50,7 @@ llvm::Error runEval(const EvalOptions &options) {
                       error) ||
       (!options.dumpLogits.empty() && !writeLogits(options.dumpLogits, logits, error)))
     return makeError("{}", error);
-  printTokens(generated);
+  printTokenList(generated);
   return llvm::Error::success();
 }
 

@@ -6,6 +6,7 @@
 #include "frontends/Error.h"
 #include "frontends/TokenizerImport.h"
 #include "runtime/Artifact.h"
+#include "runtime/Generation.h"
 #include "runtime/Tokenizer.h"
 #include "tools/gemc/Commands.h"
 #include "tools/gemc/Common.h"
@@ -52,7 +53,7 @@ llvm::Error runTokenize(const TokenizeOptions &options) {
       return makeError("{}: the tokenizer has no <bos> token (use --no-bos)", options.path);
     ids.insert(ids.begin(), bos);
   }
-  printTokens(ids);
+  printTokenList(ids);
   return llvm::Error::success();
 }
 

@@ -75,10 +75,6 @@ void addSessionOptions(CLI::App &command, int64_t &context, int64_t &threads,
       ->check(atLeast(0));
 }
 
-SamplingParams toParams(const gemc_sampling &s) {
-  return {s.greedy != 0, s.temperature, s.top_k, s.top_p, s.min_p, s.repetition_penalty, s.seed};
-}
-
 void printStats(const GenerationStats &stats, StopReason reason) {
   auto rate = [](int64_t n, double s) { return s > 0 ? double(n) / s : 0.0; };
   std::fprintf(stderr,
@@ -115,13 +111,11 @@ bool runTokens(const RunOptions &options, OpenSession &open, std::string &error)
       std::copy_n(gemc_session_logits(open.session), vocab, rows.data() + at);
     return true;
   };
-  Sampler sampler(toParams(resolveSampling(open.model, options.sampling, false)));
+  Sampler sampler(samplingParams(resolveSampling(open.model, options.sampling, false)));
   if (!generateTokens(evaluate, prompt, count, vocab, sampler, generated, logits, error) ||
       (allRows && !writeLogits(options.dumpLogits, logits, error)))
     return false;
-  for (size_t i = 0; i < generated.size(); ++i)
-    std::printf("%s%d", i ? "," : "", generated[i]);
-  std::printf("\n");
+  printTokenList(generated);
   return true;
 }
 
@@ -148,7 +142,7 @@ bool runText(const RunOptions &options, OpenSession &open, std::string &error) {
     return false;
   TextSession text(open.session, artifactTokenizer(open.model), artifactStopIds(open.model));
   gemc_sampling sampling = resolveSampling(open.model, options.sampling, false);
-  Sampler sampler(toParams(sampling));
+  Sampler sampler(samplingParams(sampling));
   StopReason reason;
   if (text.feedText(options.prompt, error) != GEMC_OK ||
       text.generate(options.generate, sampler, printText, reason, error) != GEMC_OK)
@@ -288,9 +282,12 @@ bool chatCommand(const ChatOptions &options, std::string &error) {
     std::signal(SIGINT, onInterrupt);
   }
   gemc_sampling sampling = resolveSampling(open.model, options.sampling, true);
-  Sampler sampler(toParams(sampling));
-  auto text = std::make_unique<TextSession>(open.session, artifactTokenizer(open.model),
-                                            artifactStopIds(open.model));
+  Sampler sampler(samplingParams(sampling));
+  auto newConversation = [&] {
+    return std::make_unique<TextSession>(open.session, artifactTokenizer(open.model),
+                                         artifactStopIds(open.model));
+  };
+  std::unique_ptr<TextSession> text = newConversation();
   ChatVariant variant = artifactChatVariant(open.model);
   for (std::string line; readLine(interactive, line);) {
     if (line == "/exit")
@@ -298,8 +295,7 @@ bool chatCommand(const ChatOptions &options, std::string &error) {
     if (line == "/reset" || line.find_first_not_of(" \t\r") == std::string::npos) {
       if (line == "/reset") {
         gemc_session_reset(open.session);
-        text = std::make_unique<TextSession>(open.session, artifactTokenizer(open.model),
-                                             artifactStopIds(open.model));
+        text = newConversation();
       }
       continue;
     }

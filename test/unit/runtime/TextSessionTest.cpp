@@ -37,8 +37,9 @@ struct Opened {
   gemc_session *session = nullptr;
   explicit Opened(int64_t context) {
     EXPECT_EQ(gemc_model_open(artifact().c_str(), &model), GEMC_OK) << gemc_last_error();
-    if (model)
+    if (model) {
       EXPECT_EQ(gemc_session_create(model, context, 2, &session), GEMC_OK) << gemc_last_error();
+    }
   }
   ~Opened() {
     gemc_session_free(session);
