@@ -9,6 +9,8 @@
 #   %decode_ids         test/scripts/decode_ids.py: token ids to text, independently of gemc
 #   %dequantize_ckpt    test/scripts/dequantize_ckpt.py: a checkpoint as a weight format stores it
 #   %compare_dumps      test/scripts/compare_dumps.py: two logits dumps and token lists
+#   %check_quant        test/scripts/check_quant.py: quantized artifacts against gemc eval --quant
+#   %check_explore      test/scripts/check_explore.py: a quant-explore report recomputed with numpy
 #   %examples           examples/ (programs that use gemc's outputs)
 #   %cc                 a C compiler for them (with the sanitizers of this build)
 import os
@@ -38,7 +40,7 @@ config.substitutions.append(
     ("%json_tool", python + " " + os.path.join(config.gemc_src_root, "test", "scripts", "json_tool.py")))
 config.substitutions.append(
     ("%decode_ids", python + " " + os.path.join(config.gemc_src_root, "test", "scripts", "decode_ids.py")))
-for script in ("dequantize_ckpt", "compare_dumps"):
+for script in ("dequantize_ckpt", "compare_dumps", "check_quant", "check_explore"):
     config.substitutions.append(
         ("%" + script, python + " " + os.path.join(config.gemc_src_root, "test", "scripts", script + ".py")))
 config.substitutions.append(("%examples", os.path.join(config.gemc_src_root, "examples")))

@@ -55,6 +55,30 @@ private:
   Checksum64 sum_;
 };
 
+/// Writes one weight in its format, in pieces of whole rows, each piece of the checkpoint
+/// released once written: memory stays flat however large the tensor.
+void writeWeight(SectionWriter &out, const TensorInfo &tensor, const WeightLayout::Entry &entry) {
+  constexpr uint64_t kPiece = uint64_t(64) << 20;
+  int64_t columns = tensor.shape.empty() ? 1 : tensor.shape.back();
+  int64_t rows = columns ? tensor.numElements() / columns : 0;
+  uint64_t sourceRow = uint64_t(columns) * dtypeSize(tensor.dtype);
+  uint64_t storedRow = rowBytes(entry.format, columns);
+  int64_t piece = int64_t(std::max<uint64_t>(1, kPiece / std::max(sourceRow, storedRow)));
+  bool copy = storesAsIs(tensor.dtype, entry.format);
+  std::vector<uint8_t> stored(copy ? 0 : size_t(std::min(piece, rows)) * storedRow);
+  for (int64_t first = 0; first < rows; first += piece) {
+    int64_t count = std::min(piece, rows - first);
+    const uint8_t *source = tensor.data + uint64_t(first) * sourceRow;
+    if (copy) {
+      out.write(source, uint64_t(count) * sourceRow);
+    } else {
+      storeRows(tensor.dtype, source, count, columns, entry.format, stored.data());
+      out.write(stored.data(), uint64_t(count) * storedRow);
+    }
+    releaseMappedPages(tensor, uint64_t(first) * sourceRow, uint64_t(count) * sourceRow);
+  }
+}
+
 flatbuffers::Offset<fb::Model> buildModel(flatbuffers::FlatBufferBuilder &fbb,
                                           const Checkpoint &ckpt) {
   const TextConfig &c = ckpt.config();
@@ -88,7 +112,7 @@ buildTensors(flatbuffers::FlatBufferBuilder &fbb, const ArtifactContents &in) {
   for (const WeightLayout::Entry &entry : in.weights.entries) {
     const TensorInfo *info = in.checkpoint.find(entry.name);
     tensors.push_back(fb::CreateTensor(fbb, fbb.CreateString(entry.name),
-                                       fbb.CreateString(std::string(dtypeName(info->dtype))),
+                                       fbb.CreateString(std::string(weightFormatName(entry.format))),
                                        fbb.CreateVector(info->shape), entry.offset, entry.bytes));
   }
   return fbb.CreateVector(tensors);
@@ -130,14 +154,7 @@ llvm::Expected<WrittenArtifact> writeArtifact(const std::string &path,
   uint64_t weightsOffset = out.begin();
   for (const WeightLayout::Entry &entry : in.weights.entries) {
     out.zeros(weightsOffset + entry.offset - out.position());
-    // In pieces, each released once written: memory stays flat however large the tensor.
-    const TensorInfo &tensor = *in.checkpoint.find(entry.name);
-    constexpr uint64_t kPiece = uint64_t(64) << 20;
-    for (uint64_t done = 0; done < entry.bytes; done += kPiece) {
-      uint64_t size = std::min(kPiece, entry.bytes - done);
-      out.write(tensor.data + done, size);
-      releaseMappedPages(tensor, done, size);
-    }
+    writeWeight(out, *in.checkpoint.find(entry.name), entry);
   }
   out.zeros(weightsOffset + in.weights.totalBytes - out.position());
   sections.push_back(fb::CreateSection(fbb, fbb.CreateString("weights"), weightsOffset,

@@ -98,7 +98,8 @@ OwningOpRef<ModuleOp> ModuleImporter::run() {
 Value ModuleImporter::weight(const TensorSpec &spec) {
   const TensorInfo *tensor = ckpt_.find(spec.name);
   auto type = RankedTensorType::get(spec.shape, elementType(builder_, tensor->dtype));
-  return gemma::WeightOp::create(builder_, loc_, type, spec.name);
+  return gemma::WeightOp::create(builder_, loc_, type, builder_.getStringAttr(spec.name),
+                                 StringAttr());
 }
 
 Value ModuleImporter::rmsNorm(Value x, const TensorSpec *gain) {

@@ -37,6 +37,8 @@ SmallVector<Value>
 KernelBuilder::loopCarrying(Value lower, Value upper, int64_t step, ValueRange initial,
                             function_ref<SmallVector<Value>(Value, ValueRange)> body) {
   auto forOp = scf::ForOp::create(b_, lower, upper, index(step), initial);
+  if (initial.empty()) // the builder gave the loop its terminator already
+    forOp.getBody()->getTerminator()->erase();
   {
     OpBuilder::InsertionGuard guard(b_);
     b_.setInsertionPointToStart(forOp.getBody());
@@ -70,41 +72,153 @@ void KernelBuilder::store(Value vector, Value memref, ValueRange prefix, Value i
   vector::StoreOp::create(b_, vector, memref, indices);
 }
 
-SmallVector<Value> KernelBuilder::dots(Value a, ArrayRef<SmallVector<Value>> aPrefixes, Value b,
-                                       ValueRange bPrefix, int64_t count) {
-  // One accumulator per row of a, so each chunk of b is loaded once and the FMA chains are
-  // independent; reduce once, then add the constant tail lane by lane.
-  auto accumulate = [&](int64_t begin, int64_t end, int64_t width) {
-    auto type = VectorType::get({width}, b_.getF32Type());
-    SmallVector<Value> zeros(aPrefixes.size(), splat(f32(0), type));
-    SmallVector<Value> sums = loopCarrying(
-        index(begin), index(end), width, zeros, [&](Value i, ValueRange acc) {
-          Value bChunk = load(b, bPrefix, i, type);
-          SmallVector<Value> next;
-          for (size_t k = 0; k < aPrefixes.size(); ++k)
-            next.push_back(
-                vector::FMAOp::create(b_, load(a, aPrefixes[k], i, type), bChunk, acc[k]));
-          return next;
-        });
-    for (Value &sum : sums)
-      sum = vector::ReductionOp::create(b_, vector::CombiningKind::ADD, sum);
-    return sums;
+WeightRows KernelBuilder::plainRows(Value memref) {
+  auto type = cast<MemRefType>(memref.getType());
+  Type element = type.getElementType();
+  WeightFormat format = element.isBF16()  ? WeightFormat::BF16
+                        : element.isF16() ? WeightFormat::F16
+                                          : WeightFormat::F32;
+  return {memref, format, type.getShape().back()};
+}
+
+Value KernelBuilder::loadBytes(Value memref, ValueRange row, Value byte, int64_t count) {
+  SmallVector<Value> indices(row);
+  indices.push_back(byte);
+  return vector::LoadOp::create(b_, VectorType::get({count}, b_.getI8Type()), memref, indices);
+}
+
+KernelBuilder::BlockScales KernelBuilder::loadScales(const WeightRows &w, ValueRange row,
+                                                     Value block) {
+  auto scalar = [&](Value bytes, Type type, int64_t lanes, int64_t lane) {
+    Value cast = vector::BitCastOp::create(b_, VectorType::get({lanes}, type), bytes);
+    Value value = vector::ExtractOp::create(b_, cast, ArrayRef<int64_t>{lane});
+    return type.isF32() ? value : arith::ExtFOp::create(b_, b_.getF32Type(), value).getResult();
   };
-  int64_t main = count / vectorWidth_ * vectorWidth_;
-  SmallVector<Value> totals =
-      main > 0 ? accumulate(0, main, vectorWidth_)
-               : SmallVector<Value>(aPrefixes.size(), f32(0));
-  if (main < count) {
-    SmallVector<Value> tails = accumulate(main, count, 1);
-    for (size_t k = 0; k < totals.size(); ++k)
-      totals[k] = arith::AddFOp::create(b_, totals[k], tails[k]);
+  switch (w.format) {
+  case WeightFormat::Q8_Ch:
+    return {scalar(loadBytes(w.data, row, index(0), 4), b_.getF32Type(), 1, 0), Value()};
+  case WeightFormat::Q4_1: {
+    Value bytes = loadBytes(w.data, row, arith::MulIOp::create(b_, block, index(4)), 4);
+    return {scalar(bytes, b_.getF16Type(), 2, 0), scalar(bytes, b_.getF16Type(), 2, 1)};
+  }
+  case WeightFormat::Q8_0:
+  case WeightFormat::Q4_0: {
+    Value bytes = loadBytes(w.data, row, arith::MulIOp::create(b_, block, index(2)), 2);
+    return {scalar(bytes, b_.getF16Type(), 1, 0), Value()};
+  }
+  default: return {};
+  }
+}
+
+Value KernelBuilder::decodeChunk(const WeightRows &w, ValueRange row, Value block, Value column,
+                                 int64_t offset, int64_t width, const BlockScales &scales) {
+  auto type = VectorType::get({width}, b_.getF32Type());
+  if (isFloatFormat(w.format))
+    return load(w.data, row, column, type);
+  int64_t blocks = (w.columns + kQuantBlock - 1) / kQuantBlock;
+  Value values;
+  if (w.format == WeightFormat::Q8_0 || w.format == WeightFormat::Q8_Ch) {
+    int64_t headerBytes = w.format == WeightFormat::Q8_0 ? 2 * blocks : 4;
+    Value bytes = loadBytes(w.data, row, arith::AddIOp::create(b_, column, index(headerBytes)),
+                            width);
+    values = arith::SIToFPOp::create(b_, type, bytes);
+  } else { // 4-bit: value j of a block in byte j % 16, low nibble for j < 16
+    int64_t headerBytes = (w.format == WeightFormat::Q4_1 ? 4 : 2) * blocks;
+    Value byte = arith::AddIOp::create(
+        b_, arith::MulIOp::create(b_, block, index(kQuantBlock / 2)),
+        index(headerBytes + offset % (kQuantBlock / 2)));
+    Value bytes = loadBytes(w.data, row, byte, width);
+    auto bytesType = cast<VectorType>(bytes.getType());
+    auto constant = [&](int64_t v) {
+      return arith::ConstantOp::create(
+          b_, DenseElementsAttr::get(bytesType, b_.getIntegerAttr(b_.getI8Type(), v)));
+    };
+    Value nibbles = offset < kQuantBlock / 2
+                        ? arith::AndIOp::create(b_, bytes, constant(0xF)).getResult()
+                        : arith::ShRUIOp::create(b_, bytes, constant(4)).getResult();
+    if (w.format == WeightFormat::Q4_0)
+      values = arith::SIToFPOp::create(b_, type, arith::SubIOp::create(b_, nibbles, constant(8)));
+    else
+      values = arith::UIToFPOp::create(b_, type, nibbles);
+  }
+  Value decoded = arith::MulFOp::create(b_, values, splat(scales.scale, type));
+  if (scales.minimum)
+    decoded = arith::AddFOp::create(b_, decoded, splat(scales.minimum, type));
+  return decoded;
+}
+
+SmallVector<Value>
+KernelBuilder::walkRow(const WeightRows &w, ValueRange row, ValueRange initial,
+                       function_ref<void(const RowChunk &, SmallVectorImpl<Value> &)> body) {
+  assert(kQuantBlock % vectorWidth_ == 0 && "a block is whole vectors");
+  BlockScales rowScales;
+  if (w.format == WeightFormat::Q8_Ch)
+    rowScales = loadScales(w, row, index(0));
+  bool blockScaled = !isFloatFormat(w.format) && w.format != WeightFormat::Q8_Ch;
+  auto visitBlock = [&](Value block, int64_t length, SmallVectorImpl<Value> &state) {
+    BlockScales scales = blockScaled ? loadScales(w, row, block) : rowScales;
+    Value start = arith::MulIOp::create(b_, block, index(kQuantBlock));
+    for (int64_t offset = 0; offset < length;) {
+      int64_t width = offset + vectorWidth_ <= length ? vectorWidth_ : 1;
+      Value column = arith::AddIOp::create(b_, start, index(offset));
+      body({column, offset, decodeChunk(w, row, block, column, offset, width, scales)}, state);
+      offset += width;
+    }
+  };
+  SmallVector<Value> state(initial);
+  int64_t full = w.columns / kQuantBlock, tail = w.columns % kQuantBlock;
+  if (full > 0)
+    state = loopCarrying(index(0), index(full), 1, state, [&](Value block, ValueRange carried) {
+      SmallVector<Value> next(carried);
+      visitBlock(block, kQuantBlock, next);
+      return next;
+    });
+  if (tail > 0)
+    visitBlock(index(full), tail, state);
+  return state;
+}
+
+SmallVector<Value> KernelBuilder::dots(Value a, ArrayRef<SmallVector<Value>> aPrefixes,
+                                       const WeightRows &b, ValueRange bPrefix) {
+  // Each chunk of b is decoded once for all rows of a. Accumulators: vector<vectorWidth> ones
+  // for whole chunks, then vector<1> ones if b's rows end in a tail. With several rows of a,
+  // one accumulator per row keeps enough FMA chains in flight; with a single row (decoding one
+  // token), each chunk position of a block gets its own, so consecutive FMAs do not wait for
+  // each other.
+  size_t count = aPrefixes.size();
+  size_t chains = count == 1 ? size_t(kQuantBlock / vectorWidth_) : 1;
+  bool tail = b.columns % vectorWidth_ != 0;
+  size_t wide = count * chains;
+  SmallVector<Value> zeros(wide, splat(f32(0), VectorType::get({vectorWidth_}, b_.getF32Type())));
+  if (tail)
+    zeros.append(count, splat(f32(0), VectorType::get({1}, b_.getF32Type())));
+  SmallVector<Value> sums =
+      walkRow(b, bPrefix, zeros, [&](const RowChunk &chunk, SmallVectorImpl<Value> &acc) {
+        auto type = cast<VectorType>(chunk.values.getType());
+        bool whole = type.getNumElements() == vectorWidth_;
+        for (size_t k = 0; k < count; ++k) {
+          size_t slot = whole ? k * chains + size_t(chunk.offset / vectorWidth_) % chains
+                              : wide + k;
+          acc[slot] = vector::FMAOp::create(b_, load(a, aPrefixes[k], chunk.column, type),
+                                            chunk.values, acc[slot]);
+        }
+      });
+  SmallVector<Value> totals;
+  for (size_t k = 0; k < count; ++k) {
+    Value vectorSum = sums[k * chains];
+    for (size_t c = 1; c < chains; ++c)
+      vectorSum = arith::AddFOp::create(b_, vectorSum, sums[k * chains + c]);
+    Value total = vector::ReductionOp::create(b_, vector::CombiningKind::ADD, vectorSum);
+    if (tail)
+      total = arith::AddFOp::create(
+          b_, total, vector::ReductionOp::create(b_, vector::CombiningKind::ADD, sums[wide + k]));
+    totals.push_back(total);
   }
   return totals;
 }
 
-Value KernelBuilder::dot(Value a, ValueRange aPrefix, Value b, ValueRange bPrefix,
-                         int64_t count) {
-  return dots(a, {SmallVector<Value>(aPrefix)}, b, bPrefix, count)[0];
+Value KernelBuilder::dot(Value a, ValueRange aPrefix, Value b, ValueRange bPrefix) {
+  return dots(a, {SmallVector<Value>(aPrefix)}, plainRows(b), bPrefix)[0];
 }
 
 std::pair<Value, Value> KernelBuilder::share(Value count) {
@@ -114,9 +228,8 @@ std::pair<Value, Value> KernelBuilder::share(Value count) {
   return {bound(worker_), bound(arith::AddIOp::create(b_, worker_, index(1)))};
 }
 
-void KernelBuilder::linear(Value x, Value w, ValueRange wPrefix, int64_t firstRow,
+void KernelBuilder::linear(Value x, const WeightRows &w, ValueRange wPrefix, int64_t firstRow,
                            int64_t numRows, Value out) {
-  int64_t width = cast<MemRefType>(x.getType()).getShape().back();
   // Weight rows outside, tokens inside: a row is read from memory once per call, and blocks of
   // kTokenBlock tokens share each load of it.
   constexpr int64_t kTokenBlock = 8;
@@ -131,12 +244,12 @@ void KernelBuilder::linear(Value x, Value w, ValueRange wPrefix, int64_t firstRo
       SmallVector<SmallVector<Value>> block;
       for (int64_t k = 0; k < kTokenBlock; ++k)
         block.push_back({arith::AddIOp::create(b_, t, index(k))});
-      SmallVector<Value> sums = dots(x, block, w, row, width);
+      SmallVector<Value> sums = dots(x, block, w, row);
       for (int64_t k = 0; k < kTokenBlock; ++k)
         memref::StoreOp::create(b_, sums[k], out, ValueRange{block[k][0], o});
     });
     loop(blocked, tokens, 1, [&](Value t) {
-      memref::StoreOp::create(b_, dot(x, {t}, w, row, width), out, ValueRange{t, o});
+      memref::StoreOp::create(b_, dots(x, {{t}}, w, row)[0], out, ValueRange{t, o});
     });
   });
 }
@@ -158,7 +271,7 @@ void KernelBuilder::rmsNormRows(Value src, Value dst, int64_t width, Value gain,
   auto [begin, end] = share(rows(src));
   loop(begin, end, 1, [&](Value r) {
     Value meanSquare =
-        arith::DivFOp::create(b_, dot(src, {r}, src, {r}, width), f32(double(width)));
+        arith::DivFOp::create(b_, dot(src, {r}, src, {r}), f32(double(width)));
     Value scale = math::RsqrtOp::create(b_, arith::AddFOp::create(b_, meanSquare, f32(eps)));
     chunks(width, [&](Value i, VectorType type) {
       Value y = arith::MulFOp::create(b_, load(src, {r}, i, type), splat(scale, type));

@@ -6,6 +6,12 @@
 // count is static, so loop bounds and vector tails are constants: a row of n values is processed
 // in chunks of `vectorWidth` lanes and then a constant tail of vector<1> chunks, with no masks.
 //
+// Weight rows may be quantized (WeightRows): the kernels decode them a chunk at a time in
+// registers (int8 or 4-bit values widened to f32 and multiplied by their block's scale) and
+// never materialize a dequantized matrix. Rows are walked a block of 32 columns per loop step,
+// the block's scale loaded once per step and each decoded chunk shared by every token the
+// kernel handles at once.
+//
 // The generated function runs on every worker thread at once (SPMD). Work-sharing helpers
 // (linear, map, rmsNormRows, share) give each worker its contiguous slice of the rows; the
 // caller separates dependent steps with barriers.
@@ -13,10 +19,29 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "dialects/gemma/WeightFormat.h"
+
 #include <mlir/Dialect/MemRef/IR/MemRef.h>
 #include <mlir/IR/ImplicitLocOpBuilder.h>
 
 namespace gemc {
+
+/// A weight as the kernels read it: rows of `columns` values stored in `format`. A float format
+/// is a memref of its element type [..., columns]; a quantized one is a byte memref
+/// [..., rowBytes(format, columns)] in WeightFormat.h's row layout.
+struct WeightRows {
+  mlir::Value data;
+  WeightFormat format;
+  int64_t columns;
+};
+
+/// One chunk of a decoded weight row: f32 `values` (vector<vectorWidth> or vector<1>) of the
+/// columns from `column` on, which is `offset` columns into its block of 32.
+struct RowChunk {
+  mlir::Value column;
+  int64_t offset;
+  mlir::Value values;
+};
 
 class KernelBuilder {
 public:
@@ -56,18 +81,25 @@ public:
   mlir::Value load(mlir::Value memref, mlir::ValueRange prefix, mlir::Value i,
                    mlir::VectorType type);
   void store(mlir::Value vector, mlir::Value memref, mlir::ValueRange prefix, mlir::Value i);
-  /// For each prefix p of a: sum_i a[p..., i] * b[bPrefix..., i] over i < count, as f32
-  /// scalars; every chunk of b is loaded once for all of them.
+  /// A float memref (f32, bf16 or f16) as weight rows of its last dimension.
+  WeightRows plainRows(mlir::Value memref);
+  /// Walks row `row` of `w` in column order, a loop step per block of 32 columns and the short
+  /// last block unrolled after the loop: body(chunk, state) gets each decoded chunk and may
+  /// replace the values of `state`, which the loop carries. Returns the final state.
+  mlir::SmallVector<mlir::Value>
+  walkRow(const WeightRows &w, mlir::ValueRange row, mlir::ValueRange initial,
+          llvm::function_ref<void(const RowChunk &, mlir::SmallVectorImpl<mlir::Value> &)> body);
+  /// For each prefix p of a: sum_i a[p..., i] * b[bPrefix..., i] over the columns of b, as f32
+  /// scalars; every chunk of b is loaded and decoded once for all of them.
   mlir::SmallVector<mlir::Value> dots(mlir::Value a,
                                       llvm::ArrayRef<mlir::SmallVector<mlir::Value>> aPrefixes,
-                                      mlir::Value b, mlir::ValueRange bPrefix, int64_t count);
-  /// sum_i a[aPrefix..., i] * b[bPrefix..., i] over i < count, as an f32 scalar.
+                                      const WeightRows &b, mlir::ValueRange bPrefix);
+  /// sum_i a[aPrefix..., i] * b[bPrefix..., i] over the last dimension of the float memref b.
   mlir::Value dot(mlir::Value a, mlir::ValueRange aPrefix, mlir::Value b,
-                  mlir::ValueRange bPrefix, int64_t count);
+                  mlir::ValueRange bPrefix);
   /// out[t, o] = sum_i x[t, i] * w[wPrefix..., firstRow + o, i] for every row t of x and
-  /// o < numRows; this worker computes its share of o. x and out are f32 [T, n]; w may be
-  /// bf16, f16 or f32.
-  void linear(mlir::Value x, mlir::Value w, mlir::ValueRange wPrefix, int64_t firstRow,
+  /// o < numRows; this worker computes its share of o. x and out are f32 [T, n].
+  void linear(mlir::Value x, const WeightRows &w, mlir::ValueRange wPrefix, int64_t firstRow,
               int64_t numRows, mlir::Value out);
   /// dst[r, i] = fn(src rows...) for this worker's rows r and i < width; `sources` and `dst`
   /// are f32 [R, width] (dst may be one of them). fn gets the loaded chunks and the row.
@@ -85,6 +117,19 @@ public:
   mlir::Value flattenRows(mlir::Value memref);
 
 private:
+  /// A block's scale and (q4_1) minimum as f32 scalars; q8_ch has one scale per row.
+  struct BlockScales {
+    mlir::Value scale, minimum;
+  };
+  BlockScales loadScales(const WeightRows &w, mlir::ValueRange row, mlir::Value block);
+  /// `width` values of a row from `column`, which is `offset` columns into its block, as f32.
+  mlir::Value decodeChunk(const WeightRows &w, mlir::ValueRange row, mlir::Value block,
+                          mlir::Value column, int64_t offset, int64_t width,
+                          const BlockScales &scales);
+  /// vector<count x i8> from byte `byte` of a row of a byte memref.
+  mlir::Value loadBytes(mlir::Value memref, mlir::ValueRange row, mlir::Value byte,
+                        int64_t count);
+
   mlir::ImplicitLocOpBuilder &b_;
   int64_t vectorWidth_;
   mlir::Value worker_, workers_;

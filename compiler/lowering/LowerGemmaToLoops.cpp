@@ -2,7 +2,8 @@
 //
 // Rewrites the gemma forward function into `gemc_forward`, a function on buffers made of scf
 // loops, vector loads/FMAs/reductions, arith and math ops. Weights become views of one weight
-// section at the offsets of WeightLayout; each attention layer reads and writes its region of one
+// section at the offsets of WeightLayout, in their stored format (quantized ones as byte rows
+// that the kernels decode in registers); each attention layer reads and writes its region of one
 // KV-cache buffer at the offsets of KvCachePlan; activations live in one scratch buffer at
 // offsets a compile-time arena assigns (a slab sized for max-chunk tokens, reused after the
 // value's last use), so a call allocates nothing. All shapes except the token count are
@@ -10,7 +11,8 @@
 //
 // Every worker thread runs the whole function (SPMD): each step shares its rows or output
 // channels among the workers, and a barrier separates steps that read what another worker
-// wrote. The lowering goes op by op in program order: each gemma op maps to one short emitter.
+// wrote. The lowering goes op by op in program order: each gemma op maps to one short emitter,
+// whose code goes into a function of its own that gemc_forward calls (opFunction says why).
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,6 +28,8 @@
 #include <mlir/Dialect/Math/IR/Math.h>
 #include <mlir/Dialect/SCF/IR/SCF.h>
 #include <mlir/Dialect/Vector/IR/VectorOps.h>
+
+#include <fmt/format.h>
 
 #include <cmath>
 
@@ -69,29 +73,39 @@ private:
 class ForwardLowering {
 public:
   ForwardLowering(func::FuncOp forward, func::FuncOp lowered, const CpuLoweringOptions &options)
-      : forward_(forward), b_(lowered.getLoc(), lowered.getContext()),
+      : forward_(forward), lowered_(lowered), b_(lowered.getLoc(), lowered.getContext()),
         k_(b_, options.vectorWidth), maxChunk_(options.maxChunk),
         weights_(planWeightLayout(forward)), kv_(planKvCache(forward, options.maxChunk)) {
-    Block *entry = lowered.addEntryBlock();
-    b_.setInsertionPointToStart(entry);
-    ids_ = entry->getArgument(0);
-    startPos_ = entry->getArgument(1);
-    contextLength_ = entry->getArgument(2);
-    weightSection_ = entry->getArgument(3);
-    kvCache_ = entry->getArgument(4);
-    scratch_ = entry->getArgument(5);
-    logits_ = entry->getArgument(6);
-    worker_ = entry->getArgument(7);
-    k_.setWorkers(worker_, entry->getArgument(8));
-    barrierFn_ = entry->getArgument(9);
-    barrierContext_ = entry->getArgument(10);
+    lowered.addEntryBlock();
+    enter(lowered);
   }
 
   LogicalResult run();
   uint64_t scratchBytes() const { return arena_.size(); }
 
 private:
-  Value buffer(Value tensor) { return buffers_.lookup(tensor); }
+  /// Where a gemma value's buffer lives: a view of the scratch or weight section at `offset`
+  /// (dimension 0 of a scratch view counts the call's tokens), or the logits argument. Every
+  /// function that reads the value makes its own view from this.
+  struct BufferPlace {
+    enum Kind { None, Scratch, Weights, Logits } kind = None;
+    uint64_t offset = 0;
+    MemRefType type;
+    WeightFormat format = WeightFormat::F32; // weights: the stored format and row length
+    int64_t columns = 0;
+  };
+
+  /// Sets the builder at the end of `function`'s entry block and the argument values to its
+  /// arguments (every function of the lowering has gemc_forward's signature).
+  void enter(func::FuncOp function);
+  /// A new function, called from gemc_forward, that will hold the code of `op`.
+  func::FuncOp opFunction(Operation *op);
+  /// The buffer of a gemma value in the current function (its view is made once, at entry).
+  Value buffer(Value tensor);
+  WeightRows weight(Value tensor) {
+    const BufferPlace &place = places_.find(tensor)->second;
+    return {buffer(tensor), place.format, place.columns};
+  }
   /// A scratch buffer of f32 [tokens, trailing...], or of a static `shape` if `tokenRows` is
   /// false; it stays reserved until release().
   Value scratch(ArrayRef<int64_t> trailing, Type element = {}, bool tokenRows = true);
@@ -108,7 +122,7 @@ private:
     return memref::CollapseShapeOp::create(b_, heads, ArrayRef<ReassociationIndices>{{0}, {1, 2}});
   }
 
-  Value lowerWeight(gemma::WeightOp op);
+  void lowerWeight(gemma::WeightOp op);
   Value lowerEmbed(gemma::EmbedOp op);
   Value lowerRmsNorm(gemma::RMSNormOp op);
   Value lowerPleInputs(gemma::PleInputsOp op);
@@ -123,7 +137,7 @@ private:
   Value lowerLmHead(gemma::LmHeadOp op);
   Value lowerAdd(arith::AddFOp op);
 
-  func::FuncOp forward_;
+  func::FuncOp forward_, lowered_;
   ImplicitLocOpBuilder b_;
   KernelBuilder k_;
   int64_t maxChunk_;
@@ -132,13 +146,14 @@ private:
   ScratchArena arena_;
   Value ids_, startPos_, contextLength_, weightSection_, kvCache_, scratch_, logits_, tokens_;
   Value worker_, barrierFn_, barrierContext_;
-  DenseMap<Value, Value> buffers_;          // gemma tensor value -> buffer
-  DenseMap<Value, uint64_t> scratchOffsets_; // scratch buffer -> arena offset
+  DenseMap<Value, BufferPlace> places_;      // gemma value -> where its buffer lives
+  DenseMap<Value, Value> views_;             // gemma value -> its view in the current function
+  DenseMap<Value, uint64_t> scratchOffsets_; // scratch view -> arena offset
+  int64_t functions_ = 0;
 };
 
 LogicalResult ForwardLowering::run() {
   Block &body = forward_.getBody().front();
-  tokens_ = memref::DimOp::create(b_, ids_, 0);
   DenseMap<Operation *, SmallVector<Value>> lastUses;
   DenseMap<Value, Operation *> lastUser;
   for (Operation &op : body)
@@ -149,12 +164,17 @@ LogicalResult ForwardLowering::run() {
 
   for (Operation &op : body) {
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
-      if (buffer(ret.getOperand(0)) != logits_)
+      if (places_.lookup(ret.getOperand(0)).kind != BufferPlace::Logits)
         return op.emitOpError("must return the lm_head logits");
       break;
     }
+    if (auto weightOp = dyn_cast<gemma::WeightOp>(op)) {
+      lowerWeight(weightOp);
+      continue;
+    }
+    func::FuncOp function = opFunction(&op);
+    enter(function);
     Value result = TypeSwitch<Operation *, Value>(&op)
-                       .Case([&](gemma::WeightOp o) { return lowerWeight(o); })
                        .Case([&](gemma::EmbedOp o) { return lowerEmbed(o); })
                        .Case([&](gemma::RMSNormOp o) { return lowerRmsNorm(o); })
                        .Case([&](gemma::PleInputsOp o) { return lowerPleInputs(o); })
@@ -168,15 +188,72 @@ LogicalResult ForwardLowering::run() {
                        .Default([](Operation *) { return Value(); });
     if (!result)
       return op.emitOpError("has no CPU lowering");
-    buffers_[op.getResult(0)] = result;
-    if (!isa<gemma::WeightOp>(op))
-      barrier(); // every worker's share of this op is written before the next op reads it
+    places_[op.getResult(0)] =
+        result == logits_
+            ? BufferPlace{BufferPlace::Logits}
+            : BufferPlace{BufferPlace::Scratch, scratchOffsets_.lookup(result),
+                          cast<MemRefType>(result.getType())};
+    func::ReturnOp::create(b_);
+    enter(lowered_);
+    func::CallOp::create(b_, function, lowered_.getArguments());
+    barrier(); // every worker's share of this op is written before the next op reads it
     for (Value dead : lastUses.lookup(&op))
-      if (scratchOffsets_.count(buffer(dead)))
-        release(buffer(dead));
+      if (places_.lookup(dead).kind == BufferPlace::Scratch)
+        arena_.release(places_.lookup(dead).offset);
   }
   func::ReturnOp::create(b_);
   return success();
+}
+
+void ForwardLowering::enter(func::FuncOp function) {
+  Block &entry = function.getBody().front();
+  b_.setInsertionPointToEnd(&entry);
+  ids_ = entry.getArgument(0);
+  startPos_ = entry.getArgument(1);
+  contextLength_ = entry.getArgument(2);
+  weightSection_ = entry.getArgument(3);
+  kvCache_ = entry.getArgument(4);
+  scratch_ = entry.getArgument(5);
+  logits_ = entry.getArgument(6);
+  worker_ = entry.getArgument(7);
+  k_.setWorkers(worker_, entry.getArgument(8));
+  barrierFn_ = entry.getArgument(9);
+  barrierContext_ = entry.getArgument(10);
+  views_.clear();
+  if (entry.empty())
+    tokens_ = memref::DimOp::create(b_, ids_, 0);
+  else
+    tokens_ = cast<memref::DimOp>(entry.front()).getResult();
+}
+
+/// One private, never-inlined function per op: LLVM's loop analyses grow faster than linearly
+/// with a function's size, so one function per op compiles several times faster than the whole
+/// model in gemc_forward, and a profile names the op that runs.
+func::FuncOp ForwardLowering::opFunction(Operation *op) {
+  OpBuilder module(lowered_);
+  std::string name = fmt::format("gemc_{}_{}", op->getName().stripDialect().str(), functions_++);
+  auto function = func::FuncOp::create(module, op->getLoc(), name, lowered_.getFunctionType());
+  function.setPrivate();
+  function->setAttr("passthrough", module.getArrayAttr({module.getStringAttr("noinline")}));
+  function.addEntryBlock();
+  return function;
+}
+
+Value ForwardLowering::buffer(Value tensor) {
+  if (Value view = views_.lookup(tensor))
+    return view;
+  const BufferPlace &place = places_.find(tensor)->second;
+  if (place.kind == BufferPlace::Logits)
+    return logits_;
+  OpBuilder::InsertionGuard guard(b_);
+  b_.setInsertionPointAfter(tokens_.getDefiningOp());
+  Value base = place.kind == BufferPlace::Weights ? weightSection_ : scratch_;
+  SmallVector<Value> sizes;
+  if (place.type.getRank() > 0 && place.type.isDynamicDim(0))
+    sizes.push_back(tokens_);
+  Value view = memref::ViewOp::create(b_, place.type, base, k_.index(int64_t(place.offset)), sizes);
+  views_[tensor] = view;
+  return view;
 }
 
 Value ForwardLowering::scratch(ArrayRef<int64_t> trailing, Type element, bool tokenRows) {
@@ -226,25 +303,36 @@ Value ForwardLowering::tokenId(Value t) {
                                     memref::LoadOp::create(b_, ids_, ValueRange{t}));
 }
 
-Value ForwardLowering::lowerWeight(gemma::WeightOp op) {
+/// Records where a weight lives: a memref of the element type for float formats, of bytes
+/// [..., rowBytes] for quantized ones.
+void ForwardLowering::lowerWeight(gemma::WeightOp op) {
   auto type = cast<RankedTensorType>(op.getType());
-  uint64_t offset = weights_.find(op.getName())->offset;
-  auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
-  return memref::ViewOp::create(b_, memrefType, weightSection_, k_.index(int64_t(offset)),
-                                ValueRange{});
+  WeightFormat format = op.storedFormat();
+  SmallVector<int64_t> shape(type.getShape());
+  Type element = b_.getI8Type();
+  if (format == WeightFormat::F32)
+    element = b_.getF32Type();
+  else if (format == WeightFormat::BF16)
+    element = b_.getBF16Type();
+  else if (format == WeightFormat::F16)
+    element = b_.getF16Type();
+  else
+    shape.back() = int64_t(rowBytes(format, shape.back()));
+  places_[op.getResult()] = {BufferPlace::Weights, weights_.find(op.getName())->offset,
+                             MemRefType::get(shape, element), format, type.getShape().back()};
 }
 
 Value ForwardLowering::lowerEmbed(gemma::EmbedOp op) {
-  Value out = scratchFor(op.getResult()), table = buffer(op.getTable());
-  int64_t width = shapeOf(op.getTable())[1];
+  Value out = scratchFor(op.getResult());
   Value scale = k_.f32(op.getScale().convertToDouble());
   auto [begin, end] = k_.share(tokens_);
   k_.loop(begin, end, 1, [&](Value t) {
-    Value id = tokenId(t);
-    k_.chunks(width, [&](Value i, VectorType type) {
-      Value row = k_.load(table, {id}, i, type);
-      k_.store(arith::MulFOp::create(b_, row, k_.splat(scale, type)), out, {t}, i);
-    });
+    k_.walkRow(weight(op.getTable()), {tokenId(t)}, {},
+               [&](const RowChunk &chunk, SmallVectorImpl<Value> &) {
+                 Value row = chunk.values;
+                 k_.store(arith::MulFOp::create(b_, row, k_.splat(scale, row.getType())), out,
+                          {t}, chunk.column);
+               });
   });
   return out;
 }
@@ -262,7 +350,7 @@ Value ForwardLowering::lowerPleInputs(gemma::PleInputsOp op) {
   int64_t layers = shape[1], width = shape[2], hidden = shapeOf(op.getEmbeddings())[1];
   Value out = scratchFor(op.getResult());
   Value packed = packHeads(out);
-  k_.linear(buffer(op.getEmbeddings()), buffer(op.getModelProjection()), {}, 0, layers * width,
+  k_.linear(buffer(op.getEmbeddings()), weight(op.getModelProjection()), {}, 0, layers * width,
             packed);
   barrier();
   Value projectionScale = k_.f32(std::pow(double(hidden), -0.5));
@@ -274,16 +362,17 @@ Value ForwardLowering::lowerPleInputs(gemma::PleInputsOp op) {
   k_.rmsNormRows(rows, rows, width, buffer(op.getProjectionNorm()), op.getEps().convertToDouble());
   barrier();
   Value tokenScale = k_.f32(op.getTokenScale().convertToDouble()), half = k_.f32(std::sqrt(0.5));
-  Value table = buffer(op.getPleTable());
   auto [begin, end] = k_.share(tokens_);
   k_.loop(begin, end, 1, [&](Value t) {
-    Value id = tokenId(t);
-    k_.chunks(layers * width, [&](Value i, VectorType type) {
-      Value token = arith::MulFOp::create(b_, k_.load(table, {id}, i, type),
-                                          k_.splat(tokenScale, type));
-      Value sum = arith::AddFOp::create(b_, k_.load(packed, {t}, i, type), token);
-      k_.store(arith::MulFOp::create(b_, sum, k_.splat(half, type)), packed, {t}, i);
-    });
+    k_.walkRow(weight(op.getPleTable()), {tokenId(t)}, {},
+               [&](const RowChunk &chunk, SmallVectorImpl<Value> &) {
+                 auto type = cast<VectorType>(chunk.values.getType());
+                 Value token = arith::MulFOp::create(b_, chunk.values, k_.splat(tokenScale, type));
+                 Value sum = arith::AddFOp::create(b_, k_.load(packed, {t}, chunk.column, type),
+                                                   token);
+                 k_.store(arith::MulFOp::create(b_, sum, k_.splat(half, type)), packed, {t},
+                          chunk.column);
+               });
   });
   return out;
 }
@@ -291,7 +380,7 @@ Value ForwardLowering::lowerPleInputs(gemma::PleInputsOp op) {
 Value ForwardLowering::lowerPleInject(gemma::PleInjectOp op) {
   int64_t width = shapeOf(op.getInputGate())[0], hidden = shapeOf(op.getHidden())[1];
   Value gate = scratch({width});
-  k_.linear(buffer(op.getHidden()), buffer(op.getInputGate()), {}, 0, width, gate);
+  k_.linear(buffer(op.getHidden()), weight(op.getInputGate()), {}, 0, width, gate);
   barrier();
   Value ple = buffer(op.getPleInputs()), layer = k_.index(op.getLayer());
   auto [begin, end] = k_.share(tokens_);
@@ -303,7 +392,7 @@ Value ForwardLowering::lowerPleInject(gemma::PleInjectOp op) {
   });
   barrier();
   Value out = scratchFor(op.getResult());
-  k_.linear(gate, buffer(op.getProjection()), {}, 0, hidden, out);
+  k_.linear(gate, weight(op.getProjection()), {}, 0, hidden, out);
   release(gate);
   return out;
 }
@@ -405,7 +494,7 @@ void ForwardLowering::attendHeads(gemma::AttentionOp op, Value queries, Value ou
     SmallVector<Value> state = k_.loopCarrying(
         first, last, 1, {negInf, k_.f32(0)}, [&](Value j, ValueRange carried) {
           Value slot = arith::RemUIOp::create(b_, j, capacity);
-          Value score = k_.dot(queries, {t, h}, cacheK, {slot, kvHead}, headDim);
+          Value score = k_.dot(queries, {t, h}, cacheK, {slot, kvHead});
           Value maximum = arith::MaximumFOp::create(b_, carried[0], score);
           Value rescale = math::ExpOp::create(b_, arith::SubFOp::create(b_, carried[0], maximum));
           Value weight = math::ExpOp::create(b_, arith::SubFOp::create(b_, score, maximum));
@@ -434,13 +523,13 @@ Value ForwardLowering::lowerAttention(gemma::AttentionOp op) {
   bool ownsKv = !op.getKvSourceLayer();
   Value input = buffer(op.getInput());
   Value queries = scratch({heads, headDim}), keys, values;
-  k_.linear(input, buffer(op.getQProj()), {}, 0, heads * headDim, packHeads(queries));
+  k_.linear(input, weight(op.getQProj()), {}, 0, heads * headDim, packHeads(queries));
   if (ownsKv) {
     keys = scratch({kvHeads, headDim});
     values = scratch({kvHeads, headDim});
-    k_.linear(input, buffer(op.getKProj()), {}, 0, kvHeads * headDim, packHeads(keys));
+    k_.linear(input, weight(op.getKProj()), {}, 0, kvHeads * headDim, packHeads(keys));
     if (!op.getVFromK())
-      k_.linear(input, buffer(op.getVProj()), {}, 0, kvHeads * headDim, packHeads(values));
+      k_.linear(input, weight(op.getVProj()), {}, 0, kvHeads * headDim, packHeads(values));
   }
   barrier();
   Value queryRows = k_.flattenRows(queries);
@@ -463,7 +552,7 @@ Value ForwardLowering::lowerAttention(gemma::AttentionOp op) {
   attendHeads(op, queries, out);
   barrier();
   Value result = scratchFor(op.getResult());
-  k_.linear(packHeads(out), buffer(op.getOProj()), {}, 0, hidden, result);
+  k_.linear(packHeads(out), weight(op.getOProj()), {}, 0, hidden, result);
   for (Value temporary : {queries, keys, values, out})
     if (temporary)
       release(temporary);
@@ -474,15 +563,15 @@ Value ForwardLowering::lowerMlp(gemma::MlpOp op) {
   int64_t width = shapeOf(op.getGate())[0], hidden = shapeOf(op.getInput())[1];
   Value input = buffer(op.getInput());
   Value gate = scratch({width}), up = scratch({width});
-  k_.linear(input, buffer(op.getGate()), {}, 0, width, gate);
-  k_.linear(input, buffer(op.getUp()), {}, 0, width, up);
+  k_.linear(input, weight(op.getGate()), {}, 0, width, gate);
+  k_.linear(input, weight(op.getUp()), {}, 0, width, up);
   barrier();
   k_.map({gate, up}, gate, width, [&](ValueRange v, Value) {
     return arith::MulFOp::create(b_, k_.geluTanh(v[0]), v[1]).getResult();
   });
   barrier();
   Value out = scratchFor(op.getResult());
-  k_.linear(gate, buffer(op.getDown()), {}, 0, hidden, out);
+  k_.linear(gate, weight(op.getDown()), {}, 0, hidden, out);
   release(gate);
   release(up);
   return out;
@@ -555,7 +644,7 @@ Value ForwardLowering::lowerMoe(gemma::MoeOp op) {
   });
   barrier();
   Value logits = scratch({experts});
-  k_.linear(z, buffer(op.getRouterProj()), {}, 0, experts, logits);
+  k_.linear(z, weight(op.getRouterProj()), {}, 0, experts, logits);
   barrier();
   Value chosen = scratch({topK}, b_.getI64Type()), weights = scratch({topK});
   routeTokens(op, logits, chosen, weights);
@@ -565,7 +654,7 @@ Value ForwardLowering::lowerMoe(gemma::MoeOp op) {
   Value gate = scratch({1, width}, {}, false), up = scratch({1, width}, {}, false);
   Value expertOut = scratch({1, hidden}, {}, false);
   Value out = scratchFor(op.getResult()), input = buffer(op.getExpertInput());
-  Value gateUp = buffer(op.getGateUp()), down = buffer(op.getDown());
+  WeightRows gateUp = weight(op.getGateUp()), down = weight(op.getDown());
   k_.loop(k_.index(0), tokens_, 1, [&](Value t) {
     Value row = memref::SubViewOp::create(
         b_, input, ArrayRef<OpFoldResult>{t, b_.getIndexAttr(0)},
@@ -632,7 +721,7 @@ Value ForwardLowering::lowerLmHead(gemma::LmHeadOp op) {
                              b_.getIndexAttr(0)},
       ArrayRef<OpFoldResult>{wanted, b_.getIndexAttr(hidden)},
       ArrayRef<OpFoldResult>{b_.getIndexAttr(1), b_.getIndexAttr(1)});
-  k_.linear(lastRows, buffer(op.getTable()), {}, 0, vocab, logits_);
+  k_.linear(lastRows, weight(op.getTable()), {}, 0, vocab, logits_);
   if (std::optional<APFloat> cap = op.getSoftcap()) {
     barrier();
     Value c = k_.f32(cap->convertToDouble()), inverse = k_.f32(1.0 / cap->convertToDouble());

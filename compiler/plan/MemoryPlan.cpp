@@ -26,8 +26,10 @@ WeightLayout planWeightLayout(func::FuncOp forward) {
     if (layout.find(op.getName()))
       return;
     auto type = cast<RankedTensorType>(op.getType());
-    uint64_t bytes = type.getNumElements() * type.getElementTypeBitWidth() / 8;
-    layout.entries.push_back({op.getName().str(), layout.totalBytes, bytes});
+    int64_t columns = type.getRank() ? type.getShape().back() : 1;
+    uint64_t rows = uint64_t(type.getNumElements() / std::max<int64_t>(columns, 1));
+    uint64_t bytes = rows * rowBytes(op.storedFormat(), columns);
+    layout.entries.push_back({op.getName().str(), op.storedFormat(), layout.totalBytes, bytes});
     layout.totalBytes = alignUp(layout.totalBytes + bytes);
   });
   return layout;

@@ -4,7 +4,7 @@
 // offsets into the generated code) and the artifact writer and runtime (which fill and allocate
 // the buffers):
 //   WeightLayout: every gemma.weight in order of first use, at 64-byte aligned offsets of one
-//     weight section, stored in the checkpoint's dtype.
+//     weight section, stored in its format (WeightOp::storedFormat, rowBytes per row).
 //   KvCachePlan: one K and one V region per layer that owns its KV cache, f32
 //     [capacity, kv heads, head dim]. Sliding layers keep a ring of `window + maxChunk - 1`
 //     positions (enough for a chunk of maxChunk new tokens to see `window` keys each); full
@@ -12,6 +12,8 @@
 //
 //===----------------------------------------------------------------------===//
 #pragma once
+
+#include "dialects/gemma/WeightFormat.h"
 
 #include <mlir/Dialect/Func/IR/FuncOps.h>
 
@@ -23,6 +25,7 @@ namespace gemc {
 struct WeightLayout {
   struct Entry {
     std::string name;
+    WeightFormat format = WeightFormat::F32;
     uint64_t offset = 0, bytes = 0;
   };
   std::vector<Entry> entries;

@@ -63,9 +63,29 @@ constexpr int64_t kAny = ShapedType::kDynamic;
 
 } // namespace
 
+WeightFormat WeightOp::storedFormat() {
+  if (std::optional<StringRef> format = getFormat())
+    if (std::optional<WeightFormat> parsed = parseWeightFormat(*format))
+      return *parsed;
+  Type element = getType().getElementType();
+  return element.isBF16() ? WeightFormat::BF16
+         : element.isF16() ? WeightFormat::F16
+                           : WeightFormat::F32;
+}
+
 LogicalResult WeightOp::verify() {
   if (getName().empty())
     return emitOpError("needs a non-empty checkpoint tensor name");
+  std::optional<StringRef> format = getFormat();
+  if (!format)
+    return success();
+  std::optional<WeightFormat> parsed = parseWeightFormat(*format);
+  if (!parsed)
+    return emitOpError() << "has unknown format '" << *format << "' (known: "
+                         << weightFormatNames() << ")";
+  if (!isFloatFormat(*parsed) && getType().getRank() < 2)
+    return emitOpError() << "format '" << *format << "' quantizes rows: it needs a matrix, "
+                         << "found " << formatDims(getType().getShape());
   return success();
 }
 

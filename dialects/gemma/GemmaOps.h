@@ -2,6 +2,7 @@
 #pragma once
 
 #include "dialects/gemma/GemmaDialect.h"
+#include "dialects/gemma/WeightFormat.h"
 
 #include <mlir/Bytecode/BytecodeOpInterface.h>
 #include <mlir/IR/BuiltinTypes.h>

@@ -32,10 +32,19 @@ def Gemma_WeightOp : Gemma_Op<"weight", [Pure]> {
     `%w = gemma.weight "model.language_model.norm.weight" : tensor<64xbf16>` stands for the
     checkpoint tensor of that name with that shape and element type. Its data stays in the
     checkpoint; later passes stream it into the artifact.
+
+    `format` (dialects/gemma/WeightFormat.h) says how the compiled artifact stores it, and so
+    which values it stands for: `{format = "q4_0"}` means the checkpoint's rows quantized to
+    q4_0 and decoded again. Without it the weight is stored in its element type. Only matrices
+    (rank >= 2) take a quantized format; rows are the last dimension.
   }];
-  let arguments = (ins StrAttr:$name);
+  let arguments = (ins StrAttr:$name, OptionalAttr<StrAttr>:$format);
   let results = (outs Gemma_WeightTensor:$result);
   let assemblyFormat = "$name attr-dict `:` type($result)";
+  let extraClassDeclaration = [{
+    /// The format the artifact stores this weight in: `format`, else the element type's.
+    ::gemc::WeightFormat storedFormat();
+  }];
 }
 
 def Gemma_EmbedOp : Gemma_Op<"embed", [Pure]> {

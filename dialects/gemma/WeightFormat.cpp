@@ -67,32 +67,26 @@ int32_t nibble(const uint8_t *packed, int64_t j) {
   return (packed[j % 16] >> (j < 16 ? 0 : 4)) & 0xF;
 }
 
-uint64_t blockBytes(WeightFormat format) {
-  switch (format) {
-  case WeightFormat::Q8_0: return 2 + kQuantBlock;
-  case WeightFormat::Q4_0: return 2 + kQuantBlock / 2;
-  case WeightFormat::Q4_1: return 4 + kQuantBlock / 2;
-  default: return 0;
-  }
-}
+/// Bytes of a block's scale (and minimum) at the start of a row.
+uint64_t blockHeaderBytes(WeightFormat format) { return format == WeightFormat::Q4_1 ? 4 : 2; }
 
-void quantizeBlock(WeightFormat format, const float *x, int64_t n, uint8_t *out) {
+/// Quantizes one block of n <= 32 values: its header to `header`, its values to `quants`.
+void quantizeBlock(WeightFormat format, const float *x, int64_t n, uint8_t *header,
+                   uint8_t *quants) {
   int32_t q[kQuantBlock] = {};
   if (format == WeightFormat::Q8_0) {
     uint16_t d = f16AtLeast(std::abs(largestMagnitude(x, n)) / 127.0f);
     float scale = f16ToFloat(d);
     for (int64_t j = 0; j < n; ++j)
-      q[j] = scale > 0 ? roundClamped(x[j] / scale, -127, 127) : 0;
-    store16(out, d);
-    for (int64_t j = 0; j < n; ++j)
-      out[2 + j] = uint8_t(int8_t(q[j]));
+      quants[j] = uint8_t(int8_t(scale > 0 ? roundClamped(x[j] / scale, -127, 127) : 0));
+    store16(header, d);
   } else if (format == WeightFormat::Q4_0) {
     uint16_t d = floatToF16(largestMagnitude(x, n) / -8.0f);
     float scale = f16ToFloat(d);
     for (int64_t j = 0; j < n; ++j)
       q[j] = scale != 0 ? roundClamped(x[j] / scale + 8.0f, 0, 15) : 8;
-    store16(out, d);
-    packNibbles(q, n, out + 2);
+    store16(header, d);
+    packNibbles(q, n, quants);
   } else { // q4_1
     uint16_t m = f16AtMost(*std::min_element(x, x + n));
     float low = f16ToFloat(m), high = *std::max_element(x, x + n);
@@ -100,22 +94,34 @@ void quantizeBlock(WeightFormat format, const float *x, int64_t n, uint8_t *out)
     float scale = f16ToFloat(d);
     for (int64_t j = 0; j < n; ++j)
       q[j] = scale > 0 ? roundClamped((x[j] - low) / scale, 0, 15) : 0;
-    store16(out, d);
-    store16(out + 2, m);
-    packNibbles(q, n, out + 4);
+    store16(header, d);
+    store16(header + 2, m);
+    packNibbles(q, n, quants);
   }
 }
 
-void dequantizeBlock(WeightFormat format, const uint8_t *in, int64_t n, float *out) {
-  float scale = f16ToFloat(load16(in));
+void dequantizeBlock(WeightFormat format, const uint8_t *header, const uint8_t *quants,
+                     int64_t n, float *out) {
+  float scale = f16ToFloat(load16(header));
   for (int64_t j = 0; j < n; ++j) {
     if (format == WeightFormat::Q8_0)
-      out[j] = scale * float(int8_t(in[2 + j]));
+      out[j] = scale * float(int8_t(quants[j]));
     else if (format == WeightFormat::Q4_0)
-      out[j] = scale * float(nibble(in + 2, j) - 8);
+      out[j] = scale * float(nibble(quants, j) - 8);
     else
-      out[j] = f16ToFloat(load16(in + 2)) + scale * float(nibble(in + 4, j));
+      out[j] = f16ToFloat(load16(header + 2)) + scale * float(nibble(quants, j));
   }
+}
+
+/// Where block b of a row keeps its header and its values (see rowBytes).
+struct BlockPlace {
+  uint64_t header, quants;
+};
+BlockPlace placeOfBlock(WeightFormat format, int64_t columns, int64_t b) {
+  uint64_t blocks = uint64_t((columns + kQuantBlock - 1) / kQuantBlock);
+  uint64_t headers = blocks * blockHeaderBytes(format);
+  uint64_t perBlock = format == WeightFormat::Q8_0 ? kQuantBlock : kQuantBlock / 2;
+  return {uint64_t(b) * blockHeaderBytes(format), headers + uint64_t(b) * perBlock};
 }
 
 } // namespace
@@ -160,7 +166,8 @@ uint64_t rowBytes(WeightFormat format, int64_t columns) {
   case WeightFormat::BF16:
   case WeightFormat::F16: return uint64_t(columns) * 2;
   case WeightFormat::Q8_Ch: return 4 + uint64_t(columns);
-  default: return blocks * blockBytes(format);
+  case WeightFormat::Q8_0: return blocks * 2 + uint64_t(columns);
+  default: return blocks * (blockHeaderBytes(format) + kQuantBlock / 2);
   }
 }
 
@@ -187,9 +194,12 @@ void quantizeRow(WeightFormat format, const float *values, int64_t columns, uint
     return;
   }
   default:
-    for (int64_t start = 0; start < columns; start += kQuantBlock)
-      quantizeBlock(format, values + start, std::min(kQuantBlock, columns - start),
-                    out + start / kQuantBlock * blockBytes(format));
+    for (int64_t b = 0; b * kQuantBlock < columns; ++b) {
+      BlockPlace place = placeOfBlock(format, columns, b);
+      quantizeBlock(format, values + b * kQuantBlock,
+                    std::min(kQuantBlock, columns - b * kQuantBlock), out + place.header,
+                    out + place.quants);
+    }
   }
 }
 
@@ -206,9 +216,24 @@ void dequantizeRow(WeightFormat format, const uint8_t *data, int64_t columns, fl
     return;
   }
   default:
-    for (int64_t start = 0; start < columns; start += kQuantBlock)
-      dequantizeBlock(format, data + start / kQuantBlock * blockBytes(format),
-                      std::min(kQuantBlock, columns - start), out + start);
+    for (int64_t b = 0; b * kQuantBlock < columns; ++b) {
+      BlockPlace place = placeOfBlock(format, columns, b);
+      dequantizeBlock(format, data + place.header, data + place.quants,
+                      std::min(kQuantBlock, columns - b * kQuantBlock), out + b * kQuantBlock);
+    }
+  }
+}
+
+void storeRows(DType source, const uint8_t *data, int64_t rows, int64_t columns,
+               WeightFormat format, uint8_t *out) {
+  if (storesAsIs(source, format)) {
+    std::memcpy(out, data, size_t(rows * columns) * dtypeSize(source));
+    return;
+  }
+  std::vector<float> row(static_cast<size_t>(columns));
+  for (int64_t r = 0; r < rows; ++r) {
+    decodeToFloat(source, data + r * columns * dtypeSize(source), columns, row.data());
+    quantizeRow(format, row.data(), columns, out + r * rowBytes(format, columns));
   }
 }
 

@@ -13,11 +13,16 @@
 //   q4_1   per block: f16 scale d, f16 minimum m, 32 4-bit q; value = m + d * q, with m the
 //          block's minimum rounded down to an f16 and d = (max - m) / 15 rounded up.
 //   q8_ch  per row: f32 scale d, int8 q; value = d * q, d = amax / 127.
-// Quantized values are stored as the byte layouts below (rowBytes per row); how the compiler
-// packs them for a target's vector width is a separate matter.
+// A stored row is what the generated kernels read (rowBytes): the block formats keep every
+// block's scale (and minimum) first and the values after them, so the values of a row are one
+// contiguous run that vectors of any width read without gathers, and a 4-bit block's 16 bytes
+// hold values j and j + 16 in one byte, so one load of w <= 16 bytes and a mask or a shift give
+// w consecutive values on every target (AVX-512: 16, AVX2: 8, NEON: 4 lanes).
 //
 //===----------------------------------------------------------------------===//
 #pragma once
+
+#include "frontends/DType.h"
 
 #include <cstdint>
 #include <optional>
@@ -35,13 +40,35 @@ std::string_view weightFormatName(WeightFormat format);
 /// The spellings of every format, comma-separated, for error messages.
 std::string_view weightFormatNames();
 
-/// Bytes of one row of `columns` values. Block layouts: q8_0 [f16 d][32 x int8], q4_0 [f16 d]
-/// [16 bytes: value j in the low nibble of byte j, value j + 16 in the high nibble], q4_1
-/// [f16 d][f16 m][16 bytes, as q4_0]; q8_ch [f32 d][columns x int8].
+/// Bytes of one row of `columns` values in B = ceil(columns / 32) blocks:
+///   q8_0   [B x f16 d][columns x int8]
+///   q4_0   [B x f16 d][B x 16 bytes: value j of the block in the low nibble of byte j, value
+///          j + 16 in the high nibble]
+///   q4_1   [B x (f16 d, f16 m)][B x 16 bytes, as q4_0]
+///   q8_ch  [f32 d][columns x int8]
+/// all little-endian; the float formats are plain arrays.
 uint64_t rowBytes(WeightFormat format, int64_t columns);
+
+/// f32, bf16 and f16 store plain values; the others store quantized blocks or rows.
+inline bool isFloatFormat(WeightFormat format) {
+  return format == WeightFormat::F32 || format == WeightFormat::BF16 ||
+         format == WeightFormat::F16;
+}
 
 void quantizeRow(WeightFormat format, const float *values, int64_t columns, uint8_t *out);
 void dequantizeRow(WeightFormat format, const uint8_t *data, int64_t columns, float *out);
+
+/// True when `format` stores values exactly as the checkpoint dtype `source` does.
+inline bool storesAsIs(DType source, WeightFormat format) {
+  return (source == DType::F32 && format == WeightFormat::F32) ||
+         (source == DType::BF16 && format == WeightFormat::BF16) ||
+         (source == DType::F16 && format == WeightFormat::F16);
+}
+
+/// Stores `rows` rows of `columns` checkpoint values of dtype `source` (bf16, f16 or f32) in
+/// `format`, rowBytes(format, columns) bytes each. Bytes are copied when nothing changes.
+void storeRows(DType source, const uint8_t *data, int64_t rows, int64_t columns,
+               WeightFormat format, uint8_t *out);
 
 /// The values `values` stands for once stored in `format` (quantize, then dequantize).
 void roundTripRow(WeightFormat format, float *values, int64_t columns);

@@ -9,6 +9,7 @@
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/MC/TargetRegistry.h>
+#include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/FileUtilities.h>
 #include <llvm/Support/MemoryBuffer.h>
@@ -16,7 +17,6 @@
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/TargetParser/Host.h>
-#include <mlir/ExecutionEngine/OptUtils.h>
 #include <mlir/IR/BuiltinOps.h>
 #include <mlir/Target/LLVMIR/Export.h>
 
@@ -57,6 +57,31 @@ llvm::Expected<CpuTarget> lookupCpuTarget(const std::string &name) {
   return host;
 }
 
+namespace {
+
+/// LLVM's O3 pipeline without its loop unrolling and vectorizers: the lowering emits vector code
+/// with the unrolling it wants already, and unrolling its many static loops again only costs
+/// compile time (several times over for a model) and code size.
+void optimize(llvm::Module &ir, llvm::TargetMachine &machine) {
+  llvm::LoopAnalysisManager loops;
+  llvm::FunctionAnalysisManager functions;
+  llvm::CGSCCAnalysisManager sccs;
+  llvm::ModuleAnalysisManager modules;
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopUnrolling = false;
+  tuning.LoopVectorization = false;
+  tuning.SLPVectorization = false;
+  llvm::PassBuilder builder(&machine, tuning);
+  builder.registerModuleAnalyses(modules);
+  builder.registerCGSCCAnalyses(sccs);
+  builder.registerFunctionAnalyses(functions);
+  builder.registerLoopAnalyses(loops);
+  builder.crossRegisterProxies(loops, functions, sccs, modules);
+  builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(ir, modules);
+}
+
+} // namespace
+
 llvm::Expected<std::string> emitObject(mlir::ModuleOp module, const CpuTarget &target) {
   static const bool initialized = [] {
     llvm::InitializeAllTargetInfos();
@@ -80,8 +105,7 @@ llvm::Expected<std::string> emitObject(mlir::ModuleOp module, const CpuTarget &t
       std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   ir->setTargetTriple(triple);
   ir->setDataLayout(machine->createDataLayout());
-  if (llvm::Error error = mlir::makeOptimizingTransformer(3, 0, machine.get())(ir.get()))
-    return error;
+  optimize(*ir, *machine);
   llvm::SmallString<0> object;
   llvm::raw_svector_ostream os(object);
   llvm::legacy::PassManager passes;

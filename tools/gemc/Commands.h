@@ -7,16 +7,24 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "targets/cpu/CpuTarget.h"
 #include "tools/runner/Runner.h"
 
 #include <llvm/Support/Error.h>
 
 #include <string>
+#include <vector>
 
 namespace gemc {
 
+/// --quant FORMAT or --quant-config FILE (at most one); neither keeps the checkpoint's dtypes.
+struct QuantOptions {
+  std::string format, configFile;
+};
+
 struct CompileOptions {
   std::string checkpoint;
+  QuantOptions quant;
   std::string output;
   std::string emit = "artifact";
   std::string target = "host";
@@ -25,12 +33,22 @@ struct CompileOptions {
 };
 llvm::Error runCompile(const CompileOptions &options);
 
+/// What a compile wrote (empty `outputs` for --emit mlir, llvm and obj).
+struct CompileReport {
+  std::string outputs;
+  CpuTarget target;
+  uint64_t codeBytes = 0, weightBytes = 0;
+  double seconds = 0;
+};
+/// runCompile without the summary line on stderr.
+llvm::Expected<CompileReport> compileCheckpoint(const CompileOptions &options);
+
 struct EvalOptions {
   std::string checkpoint;
   std::string tokens;
   int64_t generate = 0;
   std::string dumpLogits;
-  std::string quant, quantConfig; // run on the values these formats store
+  QuantOptions quant; // run on the values these formats store
 };
 llvm::Error runEval(const EvalOptions &options);
 
@@ -45,6 +63,19 @@ struct BenchOptions {
   std::string format = "md";
 };
 llvm::Error runBench(const BenchOptions &options);
+
+struct QuantExploreOptions {
+  std::string checkpoint;
+  std::vector<std::string> configs; // format names or config files
+  std::string tokens, text;         // the token set: ids, or text to tokenize (default: built in)
+  int64_t maxTokens = 256;
+  int64_t decodeTokens = 16;
+  std::string outDir = "quant-explore";
+  std::string target = "host";
+  int64_t threads = 0;
+  bool keep = false; // keep the artifacts in outDir
+};
+llvm::Error runQuantExplore(const QuantExploreOptions &options);
 
 struct TokenizeOptions {
   std::string path; // checkpoint directory, tokenizer.json, tokenizer.model or artifact

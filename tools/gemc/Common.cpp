@@ -4,6 +4,7 @@
 
 #include "compiler/import/ImportCheckpoint.h"
 #include "compiler/pipeline/CpuPipeline.h"
+#include "compiler/quant/AssignWeightFormats.h"
 #include "frontends/Error.h"
 #include "runtime/Generation.h"
 
@@ -16,7 +17,16 @@
 
 namespace gemc {
 
-llvm::Expected<LoadedModel> loadModel(const std::string &dir) {
+llvm::Expected<LoadedModel> loadModel(const std::string &dir, const QuantOptions &quant) {
+  std::optional<QuantConfig> config;
+  if (!quant.format.empty() || !quant.configFile.empty()) {
+    llvm::Expected<QuantConfig> parsed = quant.format.empty()
+                                             ? QuantConfig::load(quant.configFile)
+                                             : QuantConfig::uniform(quant.format);
+    if (!parsed)
+      return parsed.takeError();
+    config = std::move(*parsed);
+  }
   llvm::Expected<Checkpoint> checkpoint = Checkpoint::open(dir);
   if (!checkpoint)
     return checkpoint.takeError();
@@ -34,6 +44,8 @@ llvm::Expected<LoadedModel> loadModel(const std::string &dir) {
     return mlir::success();
   });
   mlir::OwningOpRef<mlir::ModuleOp> module = importCheckpoint(*context, *checkpoint);
+  if (config)
+    assignWeightFormats(*module, *checkpoint, *config);
   if (failed(mlir::verify(*module)))
     return makeError("{}: the imported module does not verify (a gemc bug):{}", dir, diagnostics);
   return LoadedModel{std::move(*checkpoint), std::move(context), std::move(module)};

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "frontends/Checkpoint.h"
+#include "tools/gemc/Commands.h"
 
 #include <llvm/Support/Error.h>
 #include <mlir/IR/BuiltinOps.h>
@@ -19,7 +20,9 @@ struct LoadedModel {
   std::unique_ptr<mlir::MLIRContext> context;
   mlir::OwningOpRef<mlir::ModuleOp> module;
 };
-llvm::Expected<LoadedModel> loadModel(const std::string &dir);
+/// Opens and imports a checkpoint; with a quantization config, its weights get their formats.
+llvm::Expected<LoadedModel> loadModel(const std::string &dir,
+                                      const QuantOptions &quant = QuantOptions());
 
 /// Parses "2,17,5" into ids in [0, vocabSize); the error names the flag and the bad entry.
 llvm::Expected<std::vector<int32_t>> parseTokenIds(const std::string &text, int64_t vocabSize,

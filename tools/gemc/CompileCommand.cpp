@@ -78,9 +78,16 @@ llvm::Expected<std::string> runnerProgram(const CpuTarget &target) {
   return (*buffer)->getBuffer().str();
 }
 
+/// The report of an --emit that stops before the artifact: nothing to summarize.
+llvm::Expected<CompileReport> earlyOutput(llvm::Error written) {
+  if (written)
+    return written;
+  return CompileReport();
+}
+
 } // namespace
 
-llvm::Error runCompile(const CompileOptions &options) {
+llvm::Expected<CompileReport> compileCheckpoint(const CompileOptions &options) {
   auto start = std::chrono::steady_clock::now();
   llvm::Expected<CpuTarget> target = lookupCpuTarget(options.target);
   if (!target)
@@ -95,12 +102,12 @@ llvm::Error runCompile(const CompileOptions &options) {
     return makeError("--emit lib: the library's name '{}' would give functions that clash with "
                      "the runtime's gemc_* API; choose another file name",
                      libraryName(options.output));
-  llvm::Expected<LoadedModel> model = loadModel(options.checkpoint);
+  llvm::Expected<LoadedModel> model = loadModel(options.checkpoint, options.quant);
   if (!model)
     return model.takeError();
   mlir::ModuleOp module = *model->module;
   if (options.emit == "mlir")
-    return writeFile(options.output, printed(module));
+    return earlyOutput(writeFile(options.output, printed(module)));
 
   const TextConfig &config = model->checkpoint.config();
   llvm::Expected<GenerationConfig> generation =
@@ -117,13 +124,13 @@ llvm::Error runCompile(const CompileOptions &options) {
   if (failed(lowerToLLVMDialect(module, {target->vectorWidth, options.maxChunk})))
     return makeError("{}: lowering to LLVM failed (a gemc bug)", options.checkpoint);
   if (options.emit == "llvm")
-    return writeFile(options.output, printed(module));
+    return earlyOutput(writeFile(options.output, printed(module)));
   uint64_t scratchBytes = module->getAttrOfType<mlir::IntegerAttr>(kScratchBytesAttr).getInt();
   if (options.emit == "obj") {
     llvm::Expected<std::string> object = emitObject(module, *target);
     if (!object)
       return object.takeError();
-    return writeFile(options.output, *object);
+    return earlyOutput(writeFile(options.output, *object));
   }
   llvm::Expected<std::string> code = emitSharedObject(module, *target);
   if (!code)
@@ -157,12 +164,20 @@ llvm::Error runCompile(const CompileOptions &options) {
   std::string outputs = options.emit == "lib"
                             ? fmt::format("{}, its header and {}", options.output, artifactPath)
                             : options.output;
-  llvm::errs() << fmt::format("wrote {}: target {} ({}, {} f32 lanes), code {:.1f} KiB, weights "
-                              "{:.1f} MiB, {:.2f} s, peak memory {:.0f} MiB\n",
-                              outputs, target->name, target->cpu, target->vectorWidth,
-                              double(code->size()) / 1024.0,
-                              double(weights.totalBytes) / (1024.0 * 1024.0), seconds,
-                              peakMemoryMiB());
+  return CompileReport{outputs, *target, code->size(), weights.totalBytes, seconds};
+}
+
+llvm::Error runCompile(const CompileOptions &options) {
+  llvm::Expected<CompileReport> report = compileCheckpoint(options);
+  if (!report)
+    return report.takeError();
+  if (!report->outputs.empty())
+    llvm::errs() << fmt::format(
+        "wrote {}: target {} ({}, {} f32 lanes), code {:.1f} KiB, weights {:.1f} MiB, {:.2f} s, "
+        "peak memory {:.0f} MiB\n",
+        report->outputs, report->target.name, report->target.cpu, report->target.vectorWidth,
+        double(report->codeBytes) / 1024.0, double(report->weightBytes) / (1024.0 * 1024.0),
+        report->seconds, peakMemoryMiB());
   return llvm::Error::success();
 }
 

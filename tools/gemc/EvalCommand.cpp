@@ -1,6 +1,5 @@
 //===- EvalCommand.cpp - gemc eval: the reference interpreter ---------------===//
 
-#include "compiler/quant/QuantConfig.h"
 #include "dialects/gemma/interpreter/Interpreter.h"
 #include "tools/gemc/Commands.h"
 #include "tools/gemc/Common.h"
@@ -10,7 +9,7 @@
 namespace gemc {
 
 llvm::Error runEval(const EvalOptions &options) {
-  llvm::Expected<LoadedModel> model = loadModel(options.checkpoint);
+  llvm::Expected<LoadedModel> model = loadModel(options.checkpoint, options.quant);
   if (!model)
     return model.takeError();
   int64_t vocab = model->checkpoint.config().vocabSize;
@@ -18,20 +17,8 @@ llvm::Error runEval(const EvalOptions &options) {
   if (!prompt)
     return prompt.takeError();
   auto forward = model->module->lookupSymbol<mlir::func::FuncOp>("forward");
-  std::optional<QuantConfig> quant;
-  if (!options.quant.empty() || !options.quantConfig.empty()) {
-    llvm::Expected<QuantConfig> config = options.quant.empty()
-                                             ? QuantConfig::load(options.quantConfig)
-                                             : QuantConfig::uniform(options.quant);
-    if (!config)
-      return config.takeError();
-    quant = std::move(*config);
-  }
-  gemma::WeightFormats formats;
-  if (quant)
-    formats = [&](const TensorInfo &tensor) { return quant->formatFor(tensor); };
   gemma::Interpreter interpreter(
-      forward, [&](llvm::StringRef name) { return model->checkpoint.find(name); }, formats);
+      forward, [&](llvm::StringRef name) { return model->checkpoint.find(name); });
   auto evaluate = [&](const std::vector<int32_t> &ids, std::vector<float> &rows,
                       std::string &error) {
     llvm::Expected<gemma::Tensor> logits = interpreter.run(ids);

@@ -12,6 +12,30 @@
 #include <fmt/ranges.h>
 
 namespace gemc {
+namespace {
+
+/// " (q4_0: 120 tensors, 2483.4 MiB; bf16: ...)": the stored formats, in order of first use.
+std::string formatSummary(const artifact::Manifest &m) {
+  if (!m.tensors())
+    return "";
+  std::vector<std::pair<std::string, std::pair<int, uint64_t>>> formats;
+  for (const artifact::Tensor *t : *m.tensors()) {
+    std::string format = t->dtype() ? t->dtype()->str() : "?";
+    auto it = std::find_if(formats.begin(), formats.end(),
+                           [&](const auto &entry) { return entry.first == format; });
+    if (it == formats.end())
+      it = formats.insert(formats.end(), {format, {0, 0}});
+    it->second.first += 1;
+    it->second.second += t->size();
+  }
+  std::vector<std::string> parts;
+  for (const auto &[format, counts] : formats)
+    parts.push_back(fmt::format("{}: {} tensors, {:.1f} MiB", format, counts.first,
+                                double(counts.second) / (1 << 20)));
+  return fmt::format(" ({})", fmt::join(parts, "; "));
+}
+
+} // namespace
 llvm::Error runRun(const RunOptions &options) {
   std::string error;
   return runCommand(options, error) ? llvm::Error::success() : makeError("{}", error);
@@ -55,7 +79,8 @@ llvm::Error runInspect(const InspectOptions &options) {
                         l->head_dim(),
                         l->ring_capacity() ? fmt::format("ring of {} positions", l->ring_capacity())
                                            : std::string("full context"));
-  os << fmt::format("tensors    {}\n", m.tensors() ? m.tensors()->size() : 0);
+  os << fmt::format("tensors    {}{}\n", m.tensors() ? m.tensors()->size() : 0,
+                    formatSummary(m));
   uint64_t tokenizerBytes = 0;
   artifact->section("tokenizer", &tokenizerBytes);
   os << fmt::format("text       tokenizer {}, chat template {}\n",

@@ -18,6 +18,16 @@ void addGenerationOptions(CLI::App *command, std::string &tokens, int64_t &gener
                       "Write float32 logits, one row per evaluated position");
 }
 
+void addQuantOptions(CLI::App *command, gemc::QuantOptions &quant, const std::string &verb) {
+  CLI::Option *format = command->add_option(
+      "--quant", quant.format,
+      verb + " every matrix in this format: f32, bf16, f16, q8_0, q4_0, q4_1, q8_ch");
+  command
+      ->add_option("--quant-config", quant.configFile,
+                   verb + " matrices in the formats of a JSON or YAML quantization config")
+      ->excludes(format);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -45,19 +55,14 @@ int main(int argc, char **argv) {
                    "written beside the library)")
       ->check(CLI::IsMember({"embedded", "file"}))
       ->capture_default_str();
+  addQuantOptions(compileCmd, compile.quant, "Store");
 
   gemc::EvalOptions eval;
   CLI::App *evalCmd = app.add_subcommand(
       "eval", "Run a checkpoint in the reference interpreter (greedy decoding)");
   evalCmd->add_option("checkpoint", eval.checkpoint, "Checkpoint directory")->required();
   addGenerationOptions(evalCmd, eval.tokens, eval.generate, eval.dumpLogits);
-  CLI::Option *quantOpt = evalCmd->add_option(
-      "--quant", eval.quant, "Evaluate every matrix as stored in this format: f32, bf16, f16, "
-                             "q8_0, q4_0, q4_1, q8_ch");
-  evalCmd
-      ->add_option("--quant-config", eval.quantConfig,
-                   "Evaluate with the formats of a JSON or YAML quantization config")
-      ->excludes(quantOpt);
+  addQuantOptions(evalCmd, eval.quant, "Evaluate");
 
   gemc::RunOptions run;
   CLI::App *runCmd = app.add_subcommand("run", "Generate from a prompt with a compiled artifact");
@@ -82,6 +87,37 @@ int main(int argc, char **argv) {
   benchCmd->add_option("-o", bench.format, "md, csv or json")
       ->check(CLI::IsMember({"md", "csv", "json"}))
       ->capture_default_str();
+
+  gemc::QuantExploreOptions explore;
+  CLI::App *exploreCmd = app.add_subcommand(
+      "quant-explore", "Compile a checkpoint with several quantization configs and compare "
+                       "size, speed and accuracy against the unquantized model");
+  exploreCmd->add_option("checkpoint", explore.checkpoint, "Checkpoint directory")->required();
+  exploreCmd
+      ->add_option("--configs", explore.configs,
+                   "Formats (q4_0, ...) or JSON/YAML quantization configs to compare")
+      ->required();
+  CLI::Option *exploreTokens = exploreCmd->add_option(
+      "--tokens", explore.tokens, "Token set: a file of token ids (commas or whitespace)");
+  exploreCmd
+      ->add_option("--text", explore.text,
+                   "Token set: a text file, tokenized with the checkpoint's tokenizer (default: "
+                   "a built-in English text)")
+      ->excludes(exploreTokens);
+  exploreCmd->add_option("--max-tokens", explore.maxTokens, "Use at most this many tokens of the set")
+      ->check(CLI::Range(int64_t(2), int64_t(1) << 20))
+      ->capture_default_str();
+  exploreCmd->add_option("-n", explore.decodeTokens, "Tokens decoded to measure speed")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  exploreCmd->add_option("-o,--output-dir", explore.outDir,
+                         "Where report.md, report.csv and size-vs-kl.svg go")
+      ->capture_default_str();
+  exploreCmd->add_option("--target", explore.target, "host, x86-64-v3, x86-64-v4 (must run here)")
+      ->capture_default_str();
+  exploreCmd->add_option("-t,--threads", explore.threads, "Worker threads (default: all)")
+      ->check(CLI::NonNegativeNumber);
+  exploreCmd->add_flag("--keep", explore.keep, "Keep the compiled artifacts in the output dir");
 
   gemc::InspectOptions inspect;
   CLI::App *inspectCmd = app.add_subcommand("inspect", "Print an artifact's manifest");
@@ -110,6 +146,7 @@ int main(int argc, char **argv) {
                       : chatCmd->parsed()  ? gemc::runChat(chat)
                       : benchCmd->parsed() ? gemc::runBench(bench)
                       : tokenizeCmd->parsed() ? gemc::runTokenize(tokenize)
+                      : exploreCmd->parsed()  ? gemc::runQuantExplore(explore)
                                            : gemc::runInspect(inspect);
   if (error) {
     llvm::errs() << "gemc: error: " << llvm::toString(std::move(error)) << "\n";

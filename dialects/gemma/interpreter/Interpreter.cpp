@@ -206,7 +206,7 @@ llvm::Expected<Weight> Interpreter::Frame::loadWeight(WeightOp op) {
                      info->name, dtypeName(info->dtype), info->shapeString(),
                      dtypeName(expected), formatShape(shape));
   return Weight{info, shape.back(),
-                interp_.formats_ ? interp_.formats_(*info) : std::nullopt};
+                op.getFormat() ? std::optional(op.storedFormat()) : std::nullopt};
 }
 
 Tensor Interpreter::Frame::embed(EmbedOp op) {
@@ -423,8 +423,8 @@ static llvm::Error checkTokenIds(Block &body, llvm::ArrayRef<int32_t> ids) {
   return llvm::Error::success();
 }
 
-Interpreter::Interpreter(func::FuncOp forward, WeightLookup weights, WeightFormats formats)
-    : forward_(forward), weights_(std::move(weights)), formats_(std::move(formats)) {}
+Interpreter::Interpreter(func::FuncOp forward, WeightLookup weights)
+    : forward_(forward), weights_(std::move(weights)) {}
 
 llvm::Expected<Tensor> Interpreter::run(llvm::ArrayRef<int32_t> ids) {
   Block &body = forward_.getBody().front();

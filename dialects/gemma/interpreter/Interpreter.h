@@ -9,7 +9,6 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "dialects/gemma/WeightFormat.h"
 #include "frontends/SafeTensors.h"
 
 #include <mlir/Dialect/Func/IR/FuncOps.h>
@@ -35,15 +34,12 @@ struct Tensor {
 
 /// Finds a checkpoint tensor by name; nullptr if absent.
 using WeightLookup = std::function<const TensorInfo *(llvm::StringRef name)>;
-/// The format a weight is compiled to (its values are then those the format stores), or
-/// nullopt for the checkpoint's own values.
-using WeightFormats = std::function<std::optional<WeightFormat>(const TensorInfo &tensor)>;
 
 class Interpreter {
 public:
-  /// `forward` has the signature (tensor<?xi32> ids, index start_pos) -> tensor<?xVxf32>. With
-  /// `formats`, every weight row is decoded as the format it is compiled to would store it.
-  Interpreter(mlir::func::FuncOp forward, WeightLookup weights, WeightFormats formats = nullptr);
+  /// `forward` has the signature (tensor<?xi32> ids, index start_pos) -> tensor<?xVxf32>. A
+  /// weight with a `format` has the values that format stores: each row quantized and decoded.
+  Interpreter(mlir::func::FuncOp forward, WeightLookup weights);
 
   /// Evaluates `ids` at positions position() .. position() + ids.size() - 1, appending to the
   /// KV caches, and returns the logits, one row per token.
@@ -63,7 +59,6 @@ private:
 
   mlir::func::FuncOp forward_;
   WeightLookup weights_;
-  WeightFormats formats_;
   std::map<int64_t, KvCache> caches_; // by layer
   int64_t position_ = 0;
 };

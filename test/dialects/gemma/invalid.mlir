@@ -1636,3 +1636,21 @@ func.func @ple_inject_dynamic_layers(%h: tensor<?x8xf32>, %ple: tensor<?x?x?xf32
       : (tensor<?x8xf32>, tensor<?x?x?xf32>, tensor<4x8xf16>, tensor<8x4xf16>) -> tensor<?x8xf32>
   return %0 : tensor<?x8xf32>
 }
+
+// -----
+
+// A weight's format must be one of the known ones.
+func.func @weight_unknown_format() -> tensor<16x8xbf16> {
+  // expected-error @+1 {{'gemma.weight' op has unknown format 'q3_k' (known: f32, bf16, f16, q8_0, q4_0, q4_1, q8_ch)}}
+  %w = gemma.weight "embed_tokens" {format = "q3_k"} : tensor<16x8xbf16>
+  return %w : tensor<16x8xbf16>
+}
+
+// -----
+
+// Quantized formats work on rows: a vector cannot take one.
+func.func @weight_quantized_vector() -> tensor<8xbf16> {
+  // expected-error @+1 {{'gemma.weight' op format 'q8_0' quantizes rows: it needs a matrix, found [8]}}
+  %w = gemma.weight "norm.weight" {format = "q8_0"} : tensor<8xbf16>
+  return %w : tensor<8xbf16>
+}

@@ -6,11 +6,13 @@
 // CHECK: gemma.weight "model.language_model.norm.weight" : tensor<8xbf16>
 // CHECK: gemma.weight "model.language_model.layers.0.mlp.down_proj.weight" : tensor<8x16xf16>
 // CHECK: gemma.weight "model.language_model.layers.0.layer_scalar" : tensor<1xf32>
-func.func @weight() -> (tensor<8xbf16>, tensor<8x16xf16>, tensor<1xf32>) {
+// CHECK: gemma.weight "model.language_model.layers.0.mlp.up_proj.weight" {format = "q4_0"} : tensor<16x8xbf16>
+func.func @weight() -> (tensor<8xbf16>, tensor<8x16xf16>, tensor<1xf32>, tensor<16x8xbf16>) {
   %0 = gemma.weight "model.language_model.norm.weight" : tensor<8xbf16>
   %1 = gemma.weight "model.language_model.layers.0.mlp.down_proj.weight" : tensor<8x16xf16>
   %2 = gemma.weight "model.language_model.layers.0.layer_scalar" : tensor<1xf32>
-  return %0, %1, %2 : tensor<8xbf16>, tensor<8x16xf16>, tensor<1xf32>
+  %3 = gemma.weight "model.language_model.layers.0.mlp.up_proj.weight" {format = "q4_0"} : tensor<16x8xbf16>
+  return %0, %1, %2, %3 : tensor<8xbf16>, tensor<8x16xf16>, tensor<1xf32>, tensor<16x8xbf16>
 }
 
 // CHECK-LABEL: func.func @embed

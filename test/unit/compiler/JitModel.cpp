@@ -38,8 +38,12 @@ std::unique_ptr<JitModel> jitCompile(mlir::ModuleOp module, const gemma::WeightL
   WeightLayout layout = planWeightLayout(forward);
   KvCachePlan kv = planKvCache(forward, maxChunk);
   model->weights.resize(layout.totalBytes);
-  for (const WeightLayout::Entry &entry : layout.entries)
-    std::memcpy(model->weights.data() + entry.offset, weights(entry.name)->data, entry.bytes);
+  for (const WeightLayout::Entry &entry : layout.entries) {
+    const TensorInfo &tensor = *weights(entry.name);
+    int64_t columns = tensor.shape.back();
+    storeRows(tensor.dtype, tensor.data, tensor.numElements() / columns, columns, entry.format,
+              model->weights.data() + entry.offset);
+  }
   model->kvCache.assign(kv.bytes(model->contextLength), 0);
   if (mlir::failed(lowerToLLVMDialect(module, {8, maxChunk}))) {
     ADD_FAILURE() << "lowering failed";

@@ -4,12 +4,15 @@
 // the reference interpreter and as generated code; the logits must agree. Hidden sizes 6, 16
 // and 21 exercise vector tails (8 f32 lanes), and the attention cases evaluate seven tokens in
 // calls of 3, 1 and 3 tokens so the KV cache, the sliding window and the ring buffer (max
-// chunk 3, window 3: five slots) wrap around.
+// chunk 3, window 3: five slots) wrap around. The quantized cases store every matrix in one
+// weight format; hidden sizes 21 and 45 give rows of one short block and of a whole block plus
+// a tail, so the kernels' block loop, their vector tails and their scalar tails all run.
 
 #include "JitModel.h"
 
 #include "../TestSafeTensors.h"
 #include "compiler/pipeline/CpuPipeline.h"
+#include "dialects/gemma/GemmaOps.h"
 #include "dialects/gemma/interpreter/Interpreter.h"
 
 #include <gtest/gtest.h>
@@ -34,6 +37,9 @@ struct OpCase {
   /// Weights the body reads: name -> shape ("D" in a shape means the hidden size).
   std::vector<std::pair<std::string, std::vector<int64_t>>> weights;
 };
+
+/// gtest prints a case by its name (in test listings and ctest's names).
+void PrintTo(const OpCase &op, std::ostream *os) { *os << op.name; }
 
 constexpr int64_t D = -1; // placeholder for the hidden size in weight shapes
 
@@ -135,12 +141,14 @@ std::string replaceAll(std::string text, const std::string &from, const std::str
   return text;
 }
 
-class LoweredOps : public ::testing::TestWithParam<std::tuple<OpCase, int64_t>> {};
+/// An op, a hidden size and the format every matrix is stored in ("": the checkpoint's).
+class LoweredOps
+    : public ::testing::TestWithParam<std::tuple<OpCase, int64_t, std::string>> {};
 
 } // namespace
 
 TEST_P(LoweredOps, MatchInterpreter) {
-  auto [op, hidden] = GetParam();
+  auto [op, hidden, format] = GetParam();
   std::string d = std::to_string(hidden);
   std::string text = fmt::format(R"(
     func.func @forward(%ids: tensor<?xi32>, %pos: index) -> tensor<?x{0}xf32> {{
@@ -170,6 +178,11 @@ TEST_P(LoweredOps, MatchInterpreter) {
   context.loadAllAvailableDialects();
   auto module = mlir::parseSourceString<mlir::ModuleOp>(text, &context);
   ASSERT_TRUE(module) << text;
+  if (!format.empty())
+    module->walk([&](gemma::WeightOp weight) {
+      if (weight.getType().getRank() >= 2)
+        weight.setFormat(format);
+    });
 
   const std::vector<int32_t> ids = {2, 7, 0, 10, 5, 5, 1};
   const std::vector<std::pair<size_t, size_t>> calls = {{0, 3}, {3, 1}, {4, 3}};
@@ -195,10 +208,18 @@ TEST_P(LoweredOps, MatchInterpreter) {
   EXPECT_LE(worst, 1e-4f);
 }
 
+std::string caseName(const ::testing::TestParamInfo<LoweredOps::ParamType> &info) {
+  auto [op, hidden, format] = info.param;
+  return op.name + "_hidden" + std::to_string(hidden) + (format.empty() ? "" : "_" + format);
+}
+
 INSTANTIATE_TEST_SUITE_P(EveryOp, LoweredOps,
                          ::testing::Combine(::testing::ValuesIn(opCases()),
-                                            ::testing::Values(6, 16, 21)),
-                         [](const auto &info) {
-                           return std::get<0>(info.param).name + "_hidden" +
-                                  std::to_string(std::get<1>(info.param));
-                         });
+                                            ::testing::Values(6, 16, 21),
+                                            ::testing::Values(std::string())),
+                         caseName);
+INSTANTIATE_TEST_SUITE_P(EveryOpQuantized, LoweredOps,
+                         ::testing::Combine(::testing::ValuesIn(opCases()),
+                                            ::testing::Values(21, 45),
+                                            ::testing::Values("q8_0", "q4_0", "q4_1", "q8_ch")),
+                         caseName);

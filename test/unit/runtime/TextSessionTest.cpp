@@ -75,7 +75,9 @@ TEST(TextSessionTest, ChatTurnsReuseTheCacheExactly) {
   double worst = 0;
   for (int64_t i = 0; i < vocab; ++i)
     worst = std::max(worst, double(std::fabs(logits[i] - reference[i])));
-  EXPECT_LT(worst, 1e-5);
+  // Token by token and in one chunk, the kernels sum in different orders (f32 rounding, about
+  // 1e-5 here); a cache that lost or misplaced a turn would be off by whole units.
+  EXPECT_LT(worst, 1e-4);
 }
 
 int stopAfterTwo(const char *, size_t, void *user) { return ++*static_cast<int *>(user) >= 2; }

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 
 namespace gemc {
@@ -26,6 +27,14 @@ TEST(WeightFormatTest, F16RoundingIsExactOnF16ValuesAndNearestOtherwise) {
   EXPECT_EQ(floatToF16(65520.0f), 0x7C00);                    // past the largest: infinity
   EXPECT_EQ(floatToF16(0x1p-25f), 0x0000);                    // half the smallest subnormal
   EXPECT_EQ(floatToF16(0x1.8p-25f), 0x0001);
+}
+
+/// The smallest f16 >= value (value > 0), found by stepping: independent of WeightFormat.cpp.
+uint16_t f16AtLeastForTest(float value) {
+  uint16_t bits = 0;
+  while (f16ToFloat(bits) < value)
+    ++bits;
+  return bits;
 }
 
 /// The largest |value - stored value| over a row, and the row's values.
@@ -130,6 +139,52 @@ TEST(WeightFormatTest, RowBytesAndNames) {
   for (std::string_view name : {"f32", "bf16", "f16", "q8_0", "q4_0", "q4_1", "q8_ch"})
     EXPECT_EQ(weightFormatName(*parseWeightFormat(name)), name);
   EXPECT_FALSE(parseWeightFormat("q4_k"));
+}
+
+TEST(WeightFormatTest, RowLayoutPutsBlockScalesFirst) {
+  // 40 values: a block of 32 and one of 8; the kernels read exactly these bytes.
+  std::vector<float> row(40);
+  for (int j = 0; j < 32; ++j)
+    row[j] = float(j % 16) - 8.0f; // q4_0: largest magnitude -8, so d = 1 and q = j % 16
+  for (int j = 32; j < 40; ++j)
+    row[j] = 1.0f;
+  std::vector<uint8_t> q4(rowBytes(WeightFormat::Q4_0, 40));
+  ASSERT_EQ(q4.size(), 2u * 2 + 2u * 16);
+  quantizeRow(WeightFormat::Q4_0, row.data(), 40, q4.data());
+  EXPECT_EQ(q4[0] | q4[1] << 8, 0x3C00); // block 0: d = 1.0
+  for (int j = 0; j < 16; ++j)           // byte j: value j (low nibble) and j + 16 (high)
+    EXPECT_EQ(q4[4 + j], 0x11 * j) << j;
+  // Block 1: largest magnitude 1, d = -1/8, q = 1 / d + 8 = 0 for 8 values, the rest empty.
+  EXPECT_EQ(q4[2] | q4[3] << 8, floatToF16(-0.125f));
+  for (int j = 0; j < 16; ++j)
+    EXPECT_EQ(q4[20 + j], 0) << j;
+
+  std::vector<uint8_t> q8(rowBytes(WeightFormat::Q8_0, 40));
+  ASSERT_EQ(q8.size(), 2u * 2 + 40u); // a short last block stores only its values
+  quantizeRow(WeightFormat::Q8_0, row.data(), 40, q8.data());
+  EXPECT_EQ(int8_t(q8[4]), -127);      // value 0 = -8 = -amax
+  EXPECT_EQ(int8_t(q8[4 + 32]), 127);  // value 32 = 1 = amax of block 1
+  EXPECT_EQ(q8[2] | q8[3] << 8, f16AtLeastForTest(1.0f / 127.0f));
+}
+
+TEST(WeightFormatTest, StoreRowsCopiesOrConverts) {
+  std::vector<uint16_t> bf16(2 * 33);
+  for (size_t i = 0; i < bf16.size(); ++i)
+    bf16[i] = uint16_t(0x3F80 + i); // 1.0 and up
+  auto *bytes = reinterpret_cast<const uint8_t *>(bf16.data());
+  std::vector<uint8_t> copy(2 * rowBytes(WeightFormat::BF16, 33));
+  storeRows(DType::BF16, bytes, 2, 33, WeightFormat::BF16, copy.data());
+  EXPECT_EQ(std::memcmp(copy.data(), bytes, copy.size()), 0);
+
+  std::vector<uint8_t> stored(2 * rowBytes(WeightFormat::Q4_1, 33)), expected(stored.size());
+  storeRows(DType::BF16, bytes, 2, 33, WeightFormat::Q4_1, stored.data());
+  for (int r = 0; r < 2; ++r) {
+    std::vector<float> values(33);
+    decodeToFloat(DType::BF16, bytes + r * 66, 33, values.data());
+    quantizeRow(WeightFormat::Q4_1, values.data(), 33,
+                expected.data() + r * rowBytes(WeightFormat::Q4_1, 33));
+  }
+  EXPECT_EQ(stored, expected);
 }
 
 } // namespace

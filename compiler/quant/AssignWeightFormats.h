@@ -1,0 +1,21 @@
+//===- AssignWeightFormats.h - Puts a quantization config on a gemma module -===//
+//
+// Sets the `format` of every gemma.weight whose checkpoint tensor the config stores in another
+// format than its own dtype. From then on the module itself says how each weight is stored:
+// the reference interpreter decodes rows as that format stores them, the memory plan sizes the
+// weight section from it, the artifact writer quantizes into it and the lowering reads it.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "compiler/quant/QuantConfig.h"
+#include "frontends/Checkpoint.h"
+
+#include <mlir/IR/BuiltinOps.h>
+
+namespace gemc {
+
+void assignWeightFormats(mlir::ModuleOp module, const Checkpoint &checkpoint,
+                         const QuantConfig &config);
+
+} // namespace gemc
