@@ -211,7 +211,7 @@ std::string markdownTable(const std::vector<Measured> &rows, int64_t tokens) {
       tokens);
   for (const Measured &r : rows)
     out += fmt::format("| {} | {:.1f} | {:.1f} | {:.2f} | {:.2f} | {:.5f} | {:.5f} | {:.1f}% | "
-                       "{:.3f} |\n",
+                       "{:.5g} |\n",
                        r.label, double(r.artifactBytes) / (1 << 20), double(r.bytesPerToken) / 1e6,
                        r.speed.prefillTokensPerSecond, r.speed.decodeTokensPerSecond, r.klMean,
                        r.klP99, 100 * r.top1, r.perplexity);
