@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <thread>
 
 namespace gemc {
 namespace {
@@ -55,6 +56,25 @@ private:
   Checksum64 sum_;
 };
 
+/// storeRows spread over the hardware threads: quantizing, not I/O, is the slow part of writing
+/// a quantized weight.
+void storeRowsInParallel(DType source, const uint8_t *data, int64_t rows, int64_t columns,
+                         WeightFormat format, uint8_t *out) {
+  int64_t threads = std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, rows);
+  uint64_t sourceRow = uint64_t(columns) * dtypeSize(source), storedRow = rowBytes(format, columns);
+  auto share = [&](int64_t worker) {
+    int64_t begin = rows * worker / threads, end = rows * (worker + 1) / threads;
+    storeRows(source, data + uint64_t(begin) * sourceRow, end - begin, columns, format,
+              out + uint64_t(begin) * storedRow);
+  };
+  std::vector<std::thread> workers;
+  for (int64_t worker = 1; worker < threads; ++worker)
+    workers.emplace_back(share, worker);
+  share(0);
+  for (std::thread &worker : workers)
+    worker.join();
+}
+
 /// Writes one weight in its format, in pieces of whole rows, each piece of the checkpoint
 /// released once written: memory stays flat however large the tensor.
 void writeWeight(SectionWriter &out, const TensorInfo &tensor, const WeightLayout::Entry &entry) {
@@ -72,7 +92,7 @@ void writeWeight(SectionWriter &out, const TensorInfo &tensor, const WeightLayou
     if (copy) {
       out.write(source, uint64_t(count) * sourceRow);
     } else {
-      storeRows(tensor.dtype, source, count, columns, entry.format, stored.data());
+      storeRowsInParallel(tensor.dtype, source, count, columns, entry.format, stored.data());
       out.write(stored.data(), uint64_t(count) * storedRow);
     }
     releaseMappedPages(tensor, uint64_t(first) * sourceRow, uint64_t(count) * sourceRow);
