@@ -3,6 +3,7 @@
 #include "frontends/Checkpoint.h"
 
 #include "frontends/Error.h"
+#include "frontends/JsonFields.h"
 
 #include <llvm/ADT/StringSet.h>
 #include <llvm/Support/FileSystem.h>
@@ -12,6 +13,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 namespace gemc {
 namespace {
@@ -24,19 +26,21 @@ std::string join(const std::string &dir, llvm::StringRef name) {
   return std::string(path);
 }
 
-/// The shard files named by an index's weight_map, in order of first mention.
-llvm::Expected<std::vector<std::string>> readShardNames(const std::string &indexPath) {
+/// An index's weight_map: tensor name -> shard file name.
+using WeightMap = std::map<std::string, std::string, std::less<>>;
+
+llvm::Expected<WeightMap> readWeightMap(const std::string &indexPath) {
   auto buffer = llvm::MemoryBuffer::getFile(indexPath, /*IsText=*/true);
   if (!buffer)
     return makeError("{}: cannot open: {}", indexPath, buffer.getError().message());
-  llvm::Expected<llvm::json::Value> json = llvm::json::parse((*buffer)->getBuffer());
+  llvm::Expected<llvm::json::Value> json = parseJsonStrictly((*buffer)->getBuffer());
   if (!json)
     return makeError("{}: not valid JSON: {}", indexPath, llvm::toString(json.takeError()));
   const llvm::json::Object *map =
       json->getAsObject() ? json->getAsObject()->getObject("weight_map") : nullptr;
   if (!map)
     return makeError("{}: field 'weight_map' is missing or not an object", indexPath);
-  std::vector<std::string> shards;
+  WeightMap weightMap;
   for (const auto &[tensor, file] : *map) {
     std::optional<llvm::StringRef> name = file.getAsString();
     if (!name || name->empty() || name->contains('/') || name->contains('\\') || *name == ".." ||
@@ -44,11 +48,9 @@ llvm::Expected<std::vector<std::string>> readShardNames(const std::string &index
       return makeError("{}: field 'weight_map.{}' must be a plain file name in the checkpoint "
                        "directory",
                        indexPath, tensor.str());
-    if (std::find(shards.begin(), shards.end(), *name) == shards.end())
-      shards.push_back(name->str());
+    weightMap.emplace(tensor.str(), name->str());
   }
-  std::sort(shards.begin(), shards.end());
-  return shards;
+  return weightMap;
 }
 
 } // namespace
@@ -82,12 +84,25 @@ llvm::Error Checkpoint::loadWeightFiles() {
       return makeError("{}: no model.safetensors or model.safetensors.index.json", dir_);
     return addFile(single, single);
   }
-  llvm::Expected<std::vector<std::string>> shards = readShardNames(indexPath);
-  if (!shards)
-    return shards.takeError();
-  for (const std::string &shard : *shards)
+  llvm::Expected<WeightMap> weightMap = readWeightMap(indexPath);
+  if (!weightMap)
+    return weightMap.takeError();
+  std::set<std::string> shards;
+  for (const auto &entry : *weightMap)
+    shards.insert(entry.second);
+  for (const std::string &shard : shards)
     if (llvm::Error error = addFile(join(dir_, shard), indexPath))
       return error;
+  // The index and the shards must agree: a tensor listed under one shard but stored in
+  // another, or stored but not listed, means a damaged or mixed-up checkpoint.
+  for (const auto &[name, shard] : *weightMap)
+    if (const TensorInfo *tensor = find(name); !tensor || *tensor->file != join(dir_, shard))
+      return makeError("{}: puts tensor '{}' in {}, but {}", indexPath, name, shard,
+                       tensor ? "it is in " + *tensor->file : std::string("no shard has it"));
+  for (const auto &entry : tensors_)
+    if (!weightMap->count(entry.getKey()))
+      return makeError("{}: does not list tensor '{}' of {}", indexPath, entry.getKey().str(),
+                       *entry.getValue()->file);
   return llvm::Error::success();
 }
 
@@ -109,6 +124,15 @@ llvm::Error Checkpoint::addFile(const std::string &path, const std::string &sour
 const TensorInfo *Checkpoint::find(llvm::StringRef name) const {
   auto it = tensors_.find(name);
   return it == tensors_.end() ? nullptr : it->second;
+}
+
+llvm::Error Checkpoint::checkWeightsFinite() const {
+  llvm::Error error = llvm::Error::success();
+  weights_.forEach([&](const TensorSpec &spec) {
+    if (!error)
+      error = checkFinite(*find(spec.name), 0, find(spec.name)->numElements());
+  });
+  return error;
 }
 
 llvm::Error Checkpoint::checkAgainstConfig() {
@@ -134,8 +158,10 @@ llvm::Error Checkpoint::checkAgainstConfig() {
   std::sort(unused_.begin(), unused_.end());
   if (problems.empty())
     return llvm::Error::success();
-  std::string message = fmt::format("{}: the weights do not match config.json ({} problem{}):",
-                                    dir_, problems.size(), problems.size() == 1 ? "" : "s");
+  if (problems.size() == 1)
+    return makeError("{}: the weights do not match config.json: {}", dir_, problems[0]);
+  std::string message = fmt::format("{}: the weights do not match config.json ({} problems):",
+                                    dir_, problems.size());
   for (size_t i = 0; i < problems.size() && i < kMaxListedProblems; ++i)
     message += "\n  " + problems[i];
   if (problems.size() > kMaxListedProblems)

@@ -27,6 +27,9 @@ public:
   const TensorInfo *find(llvm::StringRef name) const;
   /// Checkpoint tensors the text model does not read, sorted by name.
   const std::vector<std::string> &unusedTensors() const { return unused_; }
+  /// Reads every weight the text model uses and fails on the first NaN or infinity (gemc eval;
+  /// gemc compile checks each piece as it writes it, reading the checkpoint once).
+  llvm::Error checkWeightsFinite() const;
   /// One line for people about the unused tensors, or "" if there are none.
   std::string unusedSummary() const;
 

@@ -2,9 +2,11 @@
 
 #include "frontends/DType.h"
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 #include <cmath>
+#include <cstring>
 
 namespace gemc {
 namespace {
@@ -53,6 +55,37 @@ void decodeToFloat(DType dtype, const uint8_t *data, int64_t count, float *out) 
     uint16_t bits;
     std::memcpy(&bits, data + 2 * i, 2);
     out[i] = dtype == DType::BF16 ? bf16ToFloat(bits) : f16ToFloat(bits);
+  }
+}
+
+namespace {
+/// findNonFinite for one width: an element is NaN or infinite when its exponent bits are all
+/// ones. Blocks of 256 are tested branch-free (vectorizable) before the slow search.
+template <typename Bits>
+int64_t findAllOnes(const uint8_t *data, int64_t count, Bits exponent) {
+  constexpr int64_t kBlock = 256;
+  for (int64_t begin = 0; begin < count; begin += kBlock) {
+    int64_t end = std::min(count, begin + kBlock);
+    Bits block[kBlock];
+    std::memcpy(block, data + begin * sizeof(Bits), size_t(end - begin) * sizeof(Bits));
+    bool any = false;
+    for (int64_t i = 0; i < end - begin; ++i)
+      any |= (block[i] & exponent) == exponent;
+    if (any)
+      for (int64_t i = 0; i < end - begin; ++i)
+        if ((block[i] & exponent) == exponent)
+          return begin + i;
+  }
+  return -1;
+}
+} // namespace
+
+int64_t findNonFinite(DType dtype, const uint8_t *data, int64_t count) {
+  switch (dtype) {
+  case DType::BF16: return findAllOnes<uint16_t>(data, count, 0x7F80);
+  case DType::F16: return findAllOnes<uint16_t>(data, count, 0x7C00);
+  case DType::F32: return findAllOnes<uint32_t>(data, count, 0x7F800000);
+  default: return -1;
   }
 }
 

@@ -40,4 +40,8 @@ float f16ToFloat(uint16_t bits);
 /// need not be aligned.
 void decodeToFloat(DType dtype, const uint8_t *data, int64_t count, float *out);
 
+/// The index of the first NaN or infinity among `count` elements of a weight dtype at `data`,
+/// or -1 if all are finite.
+int64_t findNonFinite(DType dtype, const uint8_t *data, int64_t count);
+
 } // namespace gemc

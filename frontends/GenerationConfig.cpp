@@ -41,7 +41,7 @@ void checkRange(FieldReader &reader, llvm::StringRef key, double value, double l
 llvm::Expected<GenerationConfig> GenerationConfig::parse(llvm::StringRef json,
                                                          const std::string &path,
                                                          int64_t vocabSize) {
-  llvm::Expected<llvm::json::Value> root = llvm::json::parse(json);
+  llvm::Expected<llvm::json::Value> root = parseJsonStrictly(json);
   if (!root)
     return makeError("{}: not valid JSON: {}", path, llvm::toString(root.takeError()));
   const llvm::json::Object *object = root->getAsObject();

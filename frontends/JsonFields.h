@@ -18,6 +18,11 @@
 
 namespace gemc {
 
+/// llvm::json::parse, and also an error for an object with the same key twice: llvm::json keeps
+/// one of them silently, so a checkpoint could name a tensor twice or a config set a field
+/// twice and gemc would pick one without a word.
+llvm::Expected<llvm::json::Value> parseJsonStrictly(llvm::StringRef text);
+
 inline std::string_view jsonKind(const llvm::json::Value &value) {
   switch (value.kind()) {
   case llvm::json::Value::Null: return "null";

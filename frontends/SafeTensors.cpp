@@ -3,6 +3,7 @@
 #include "frontends/SafeTensors.h"
 
 #include "frontends/Error.h"
+#include "frontends/JsonFields.h"
 
 #include <llvm/Support/JSON.h>
 
@@ -69,6 +70,18 @@ void releaseMappedPages(const TensorInfo &tensor, uint64_t offset, uint64_t size
   (void)madvise(reinterpret_cast<void *>(begin), end - begin, MADV_DONTNEED);
 }
 
+llvm::Error checkFinite(const TensorInfo &tensor, int64_t first, int64_t count) {
+  int64_t bad = findNonFinite(tensor.dtype, tensor.data + first * dtypeSize(tensor.dtype), count);
+  if (bad < 0)
+    return llvm::Error::success();
+  int64_t columns = tensor.shape.empty() ? 1 : std::max<int64_t>(tensor.shape.back(), 1);
+  float value;
+  decodeToFloat(tensor.dtype, tensor.data + (first + bad) * dtypeSize(tensor.dtype), 1, &value);
+  return makeError("{}: tensor '{}' holds {} at row {}, column {}: the checkpoint is damaged",
+                   *tensor.file, tensor.name, value, (first + bad) / columns,
+                   (first + bad) % columns);
+}
+
 std::string formatShape(const std::vector<int64_t> &shape) {
   return fmt::format("[{}]", fmt::join(shape, ", "));
 }
@@ -115,7 +128,7 @@ llvm::Error SafeTensorsFile::parseHeader() {
                      headerSize, kMaxHeaderBytes);
 
   llvm::StringRef headerText(reinterpret_cast<const char *>(bytes + 8), headerSize);
-  llvm::Expected<llvm::json::Value> header = llvm::json::parse(headerText);
+  llvm::Expected<llvm::json::Value> header = parseJsonStrictly(headerText);
   if (!header)
     return makeError("{}: header is not valid JSON: {}", path_,
                      llvm::toString(header.takeError()));

@@ -40,6 +40,11 @@ struct TensorInfo {
 /// tensor once keeps no copy resident.
 void releaseMappedPages(const TensorInfo &tensor, uint64_t begin, uint64_t size);
 
+/// An error naming the file, the tensor and the element when elements [first, first + count)
+/// of a weight-dtype tensor hold a NaN or an infinity: a damaged checkpoint, which would
+/// otherwise compute NaN logits without a word.
+llvm::Error checkFinite(const TensorInfo &tensor, int64_t first, int64_t count);
+
 /// Prints a shape as "[2, 3]".
 std::string formatShape(const std::vector<int64_t> &shape);
 

@@ -130,7 +130,8 @@ void checkConsistency(FieldReader &r, const TextConfig &c) {
   if (c.useBidirectionalAttention == "all")
     r.fail(fmt::format("field '{}': \"all\" (non-causal text attention) is not supported",
                        r.field("use_bidirectional_attention")));
-  if (int64_t(c.layerTypes.size()) == c.numLayers && c.numKvSharedLayers > 0)
+  if (int64_t(c.layerTypes.size()) == c.numLayers && c.numKvSharedLayers > 0 &&
+      c.numKvSharedLayers < c.numLayers)
     for (int64_t i = c.firstKvSharedLayer(); i < c.numLayers; ++i)
       if (!c.layer(i).kvSourceLayer)
         return r.fail(fmt::format("layer {} is KV-shared (num_kv_shared_layers = {}) but no "
@@ -141,7 +142,7 @@ void checkConsistency(FieldReader &r, const TextConfig &c) {
 } // namespace
 
 llvm::Expected<TextConfig> TextConfig::parse(llvm::StringRef text, const std::string &path) {
-  llvm::Expected<llvm::json::Value> json = llvm::json::parse(text);
+  llvm::Expected<llvm::json::Value> json = parseJsonStrictly(text);
   if (!json)
     return makeError("{}: not valid JSON: {}", path, llvm::toString(json.takeError()));
   const llvm::json::Object *root = json->getAsObject();

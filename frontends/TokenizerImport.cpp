@@ -3,6 +3,7 @@
 #include "frontends/TokenizerImport.h"
 
 #include "frontends/Error.h"
+#include "frontends/JsonFields.h"
 
 #include <llvm/ADT/StringExtras.h>
 #include <llvm/ADT/StringMap.h>
@@ -252,7 +253,7 @@ llvm::Error checkLoads(const std::string &proto, const std::string &path) {
 } // namespace
 
 llvm::Expected<std::string> convertTokenizerJson(llvm::StringRef json, const std::string &path) {
-  llvm::Expected<llvm::json::Value> root = llvm::json::parse(json);
+  llvm::Expected<llvm::json::Value> root = parseJsonStrictly(json);
   if (!root)
     return makeError("{}: not valid JSON: {}", path, llvm::toString(root.takeError()));
   const llvm::json::Object *object = root->getAsObject();

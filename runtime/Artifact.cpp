@@ -3,6 +3,7 @@
 #include "runtime/Artifact.h"
 
 #include "runtime/ArtifactFormat.h"
+#include "runtime/CpuFeatures.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -10,8 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <utility>
 
 namespace gemc {
 namespace {
@@ -36,6 +39,50 @@ std::string_view hostArchitecture() {
 #endif
 }
 
+/// The manifest's numbers that the runtime sizes buffers and checks ids with, checked against
+/// each other and the weights section: a manifest that passes its checksum but was written
+/// wrong (or on purpose) must not make the runtime allocate absurd sizes or index out of bounds.
+std::string checkManifestFields(const artifact::Manifest &m, uint64_t weightsSize) {
+  const artifact::Model &model = *m.model();
+  const artifact::MemoryPlan &plan = *m.plan();
+  auto outside = [](const char *field, long long value, long long low, long long high) {
+    return format("manifest field '%s' is %lld, outside [%lld, %lld]", field, value, low, high);
+  };
+  constexpr long long kMaxId = INT32_MAX, kMaxContext = 1ll << 32;
+  if (model.vocab_size() < 1 || model.vocab_size() > kMaxId)
+    return outside("model.vocab_size", model.vocab_size(), 1, kMaxId);
+  if (model.max_position_embeddings() < 1 || model.max_position_embeddings() > kMaxContext)
+    return outside("model.max_position_embeddings", model.max_position_embeddings(), 1,
+                   kMaxContext);
+  for (auto [field, id] : {std::pair{"model.bos_token_id", model.bos_token_id()},
+                           std::pair{"model.eos_token_id", model.eos_token_id()}})
+    if (id < 0 || id >= model.vocab_size())
+      return outside(field, id, 0, model.vocab_size() - 1);
+  // Logits of one call: max_chunk x vocab floats, kept below 2^40 bytes.
+  long long maxChunk = (1ll << 38) / model.vocab_size();
+  if (plan.max_chunk() < 1 || plan.max_chunk() > maxChunk)
+    return outside("plan.max_chunk", plan.max_chunk(), 1, maxChunk);
+  // The KV cache at full context plus the scratch, without wrapping around.
+  uint64_t kvMax = 0, total = 0;
+  if (__builtin_mul_overflow(plan.kv_per_context_bytes(),
+                             uint64_t(model.max_position_embeddings()), &kvMax) ||
+      __builtin_add_overflow(kvMax, plan.kv_fixed_bytes(), &kvMax) ||
+      __builtin_add_overflow(kvMax, plan.scratch_bytes(), &total) || total > (1ull << 60))
+    return "manifest's memory plan needs more than 2^60 bytes";
+  if (m.tensors())
+    for (const artifact::Tensor *t : *m.tensors())
+      if (!fits(t->offset(), t->size(), weightsSize))
+        return format("manifest tensor '%s' [%llu, +%llu) lies outside the weights section "
+                      "(%llu bytes)",
+                      t->name() ? t->name()->c_str() : "?", (unsigned long long)t->offset(),
+                      (unsigned long long)t->size(), (unsigned long long)weightsSize);
+  if (m.generation() && m.generation()->stop_ids())
+    for (int32_t id : *m.generation()->stop_ids())
+      if (id < 0 || id >= model.vocab_size())
+        return outside("generation.stop_ids", id, 0, model.vocab_size() - 1);
+  return "";
+}
+
 } // namespace
 
 std::string checkTargetAgainstHost(const artifact::Target &target) {
@@ -45,28 +92,11 @@ std::string checkTargetAgainstHost(const artifact::Target &target) {
     return format("it was compiled for %s (%.*s) but this CPU is %.*s", target.name()->c_str(),
                   int(arch.size()), arch.data(), int(hostArchitecture().size()),
                   hostArchitecture().data());
-#if defined(__x86_64__)
-  struct Feature {
-    const char *name;
-    bool present;
-  };
-  __builtin_cpu_init();
-  const Feature features[] = {{"avx2", bool(__builtin_cpu_supports("avx2"))},
-                              {"fma", bool(__builtin_cpu_supports("fma"))},
-                              {"avx512f", bool(__builtin_cpu_supports("avx512f"))},
-                              {"avx512bw", bool(__builtin_cpu_supports("avx512bw"))},
-                              {"avx512vl", bool(__builtin_cpu_supports("avx512vl"))}};
-  std::string_view wanted = target.features()->string_view();
-  for (const Feature &feature : features) {
-    std::string flag = std::string("+") + feature.name;
-    size_t at = wanted.find(flag);
-    bool needed = at != std::string_view::npos &&
-                  (at + flag.size() == wanted.size() || wanted[at + flag.size()] == ',');
-    if (needed && !feature.present)
-      return format("it was compiled for %s, which needs %s, and this CPU lacks it",
-                    target.name()->c_str(), feature.name);
-  }
-#endif
+  if (std::string missing =
+          firstMissingCpuFeature(target.features()->string_view(), hostCpuFeatures());
+      !missing.empty())
+    return format("it was compiled for %s, which needs %s, and this CPU lacks it",
+                  target.name()->c_str(), missing.c_str());
   return "";
 }
 
@@ -208,6 +238,12 @@ bool MappedArtifact::verify(std::string &error, bool checkTarget) {
       error = format("%s: manifest has no '%s' section", path, required);
       return false;
     }
+  uint64_t weightsSize = 0;
+  section("weights", &weightsSize);
+  if (std::string why = checkManifestFields(m, weightsSize); !why.empty()) {
+    error = format("%s: %s", path, why.c_str());
+    return false;
+  }
   if (std::string why = checkTarget ? checkTargetAgainstHost(*m.target()) : "";
       !why.empty()) {
     error = format("%s: cannot run here: %s", path, why.c_str());

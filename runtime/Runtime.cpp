@@ -101,6 +101,11 @@ gemc_status loadTextSupport(gemc_model &m) {
     m.tokenizer = Tokenizer::load(proto, error);
     if (!m.tokenizer)
       return fail(GEMC_ERROR_INVALID, error);
+    if (m.tokenizer->size() > m.vocab)
+      return fail(GEMC_ERROR_INVALID, "the artifact's tokenizer has " +
+                                          std::to_string(m.tokenizer->size()) +
+                                          " tokens, more than the model's vocabulary of " +
+                                          std::to_string(m.vocab));
   }
   if (manifest.generation() && manifest.generation()->stop_ids())
     m.stopIds.assign(manifest.generation()->stop_ids()->begin(),

@@ -44,7 +44,9 @@ for script in ("dequantize_ckpt", "compare_dumps", "check_quant", "check_explore
     config.substitutions.append(
         ("%" + script, python + " " + os.path.join(config.gemc_src_root, "test", "scripts", script + ".py")))
 config.substitutions.append(("%examples", os.path.join(config.gemc_src_root, "examples")))
-sanitize = config.gemc_sanitize.upper() in ("ON", "1", "TRUE", "YES")
+sanitize = config.gemc_sanitize == "address"
+if sanitize:
+    config.available_features.add("asan")
 config.substitutions.append(
     ("%cc", "cc -O1 -Wall -Werror" + (" -fsanitize=address,undefined" if sanitize else "")))
 config.substitutions.append(

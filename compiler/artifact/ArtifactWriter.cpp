@@ -76,8 +76,10 @@ void storeRowsInParallel(DType source, const uint8_t *data, int64_t rows, int64_
 }
 
 /// Writes one weight in its format, in pieces of whole rows, each piece of the checkpoint
-/// released once written: memory stays flat however large the tensor.
-void writeWeight(SectionWriter &out, const TensorInfo &tensor, const WeightLayout::Entry &entry) {
+/// checked for NaN and infinity and released once written: memory stays flat however large
+/// the tensor, and the checkpoint is read once.
+llvm::Error writeWeight(SectionWriter &out, const TensorInfo &tensor,
+                        const WeightLayout::Entry &entry) {
   constexpr uint64_t kPiece = uint64_t(64) << 20;
   int64_t columns = tensor.shape.empty() ? 1 : tensor.shape.back();
   int64_t rows = columns ? tensor.numElements() / columns : 0;
@@ -89,6 +91,8 @@ void writeWeight(SectionWriter &out, const TensorInfo &tensor, const WeightLayou
   for (int64_t first = 0; first < rows; first += piece) {
     int64_t count = std::min(piece, rows - first);
     const uint8_t *source = tensor.data + uint64_t(first) * sourceRow;
+    if (llvm::Error error = checkFinite(tensor, first * columns, count * columns))
+      return error;
     if (copy) {
       out.write(source, uint64_t(count) * sourceRow);
     } else {
@@ -97,6 +101,7 @@ void writeWeight(SectionWriter &out, const TensorInfo &tensor, const WeightLayou
     }
     releaseMappedPages(tensor, uint64_t(first) * sourceRow, uint64_t(count) * sourceRow);
   }
+  return llvm::Error::success();
 }
 
 flatbuffers::Offset<fb::Model> buildModel(flatbuffers::FlatBufferBuilder &fbb,
@@ -147,11 +152,15 @@ llvm::Expected<WrittenArtifact> writeArtifact(const std::string &path,
   if (!temp)
     return makeError("{}: cannot create a temporary file: {}", path,
                      llvm::toString(temp.takeError()));
+  llvm::raw_fd_ostream os(temp->FD, /*shouldClose=*/false);
+  // Removes the unfinished file. The stream must not flush into it later, nor be destroyed
+  // holding an error (that aborts the process).
   auto discard = [&](llvm::Error error) {
+    os.flush();
+    os.clear_error();
     llvm::consumeError(temp->discard());
     return error;
   };
-  llvm::raw_fd_ostream os(temp->FD, /*shouldClose=*/false);
   os.write(in.runner.data(), in.runner.size());
   uint64_t base = llvm::alignTo(in.runner.size(), kSectionAlignment);
   os.write_zeros(base - in.runner.size());
@@ -174,7 +183,8 @@ llvm::Expected<WrittenArtifact> writeArtifact(const std::string &path,
   uint64_t weightsOffset = out.begin();
   for (const WeightLayout::Entry &entry : in.weights.entries) {
     out.zeros(weightsOffset + entry.offset - out.position());
-    writeWeight(out, *in.checkpoint.find(entry.name), entry);
+    if (llvm::Error error = writeWeight(out, *in.checkpoint.find(entry.name), entry))
+      return discard(std::move(error));
   }
   out.zeros(weightsOffset + in.weights.totalBytes - out.position());
   sections.push_back(fb::CreateSection(fbb, fbb.CreateString("weights"), weightsOffset,
@@ -214,7 +224,6 @@ llvm::Expected<WrittenArtifact> writeArtifact(const std::string &path,
   os.flush();
   if (os.has_error()) {
     std::string reason = os.error().message();
-    os.clear_error(); // a stream destroyed with an error aborts the process
     return discard(makeError("{}: write failed: {}", path, reason));
   }
   if (llvm::Error error = temp->keep(path))

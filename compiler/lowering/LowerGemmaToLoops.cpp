@@ -190,7 +190,7 @@ LogicalResult ForwardLowering::run() {
       return op.emitOpError("has no CPU lowering");
     places_[op.getResult(0)] =
         result == logits_
-            ? BufferPlace{BufferPlace::Logits}
+            ? BufferPlace{BufferPlace::Logits, 0, {}}
             : BufferPlace{BufferPlace::Scratch, scratchOffsets_.lookup(result),
                           cast<MemRefType>(result.getType())};
     func::ReturnOp::create(b_);

@@ -40,6 +40,9 @@ public:
   }
 
   std::string where(llvm::SMLoc loc) const {
+    // The parser's error recovery can hand back nodes without a place in the text.
+    if (!sources_.FindBufferContainingLoc(loc))
+      return path_ + ": ";
     auto [line, column] = sources_.getLineAndColumn(loc);
     return path_ + ":" + std::to_string(line) + ":" + std::to_string(column) + ": ";
   }

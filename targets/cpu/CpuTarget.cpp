@@ -34,11 +34,15 @@ bool runsOnHostArchitecture(const CpuTarget &target) {
 }
 
 llvm::Expected<CpuTarget> lookupCpuTarget(const std::string &name) {
+  // Every feature the CPU level implies is spelled out: the runtime checks the list against
+  // the CPU it runs on (runtime/CpuFeatures.h).
+  constexpr const char *kV3 = "+sse3,+ssse3,+sse4.1,+sse4.2,+popcnt,+cx16,+sahf,+avx,+avx2,+fma,"
+                              "+f16c,+bmi,+bmi2,+lzcnt,+movbe,+xsave";
   if (name == "x86-64-v3")
-    return CpuTarget{name, "x86_64-unknown-linux-gnu", "x86-64-v3", "+avx2,+fma,+f16c", 8};
+    return CpuTarget{name, "x86_64-unknown-linux-gnu", "x86-64-v3", kV3, 8};
   if (name == "x86-64-v4")
     return CpuTarget{name, "x86_64-unknown-linux-gnu", "x86-64-v4",
-                     "+avx2,+fma,+f16c,+avx512f,+avx512bw,+avx512vl,+avx512dq", 16};
+                     std::string(kV3) + ",+avx512f,+avx512bw,+avx512cd,+avx512dq,+avx512vl", 16};
   if (name == "aarch64-neon")
     return CpuTarget{name, "aarch64-unknown-linux-gnu", "generic", "+neon", 4};
   if (name != "host")

@@ -13,6 +13,7 @@ DST is created (replaced if present) with SRC's config.json and model.safetensor
   config FIELD JSON            set text_config.FIELD = JSON
   config-delete FIELD          remove text_config.FIELD
   shard N                      split the weights into N shards plus model.safetensors.index.json
+  duplicate NAME               list tensor NAME twice in the header (JSON with a repeated key)
 Only the Python standard library is used.
 """
 import json
@@ -85,10 +86,13 @@ def main(argv):
     elif action == "header-length":
         with open(st, "r+b") as f:
             f.write(struct.pack("<Q", int(args[0])))
-    elif action in ("header-text", "tensor", "add-tensor", "shard"):
+    elif action in ("header-text", "tensor", "add-tensor", "shard", "duplicate"):
         header, data = read_st(st)
         if action == "header-text":
             write_st(st, None, data, header_text=args[0])
+        elif action == "duplicate":
+            entry = json.dumps({args[0]: header[args[0]]})[1:-1]
+            write_st(st, None, data, header_text=json.dumps(header)[:-1] + ", " + entry + "}")
         elif action == "tensor":
             header[args[0]][args[1]] = json.loads(args[2])
             write_st(st, header, data)

@@ -14,6 +14,7 @@
 #include "frontends/Error.h"
 #include "frontends/GenerationConfig.h"
 #include "frontends/TokenizerImport.h"
+#include "runtime/Tokenizer.h"
 #include "tools/gemc/Commands.h"
 #include "tools/gemc/Common.h"
 
@@ -49,10 +50,19 @@ std::string chatTemplateFor(const TextConfig &config) {
   return config.hasPle() ? "gemma4" : "gemma4-large";
 }
 
-/// The checkpoint's tokenizer as a SentencePiece model, or "" (with a note) if it has none.
-llvm::Expected<std::string> checkpointTokenizer(const std::string &dir) {
-  if (hasTokenizer(dir))
-    return importTokenizer(dir);
+/// The checkpoint's tokenizer as a SentencePiece model, or "" (with a note) if it has none. Its
+/// ids must fit the model's vocabulary (a smaller tokenizer is fine: embeddings get padded).
+llvm::Expected<std::string> checkpointTokenizer(const std::string &dir, int64_t vocabSize) {
+  if (hasTokenizer(dir)) {
+    llvm::Expected<std::string> model = importTokenizer(dir);
+    std::string error;
+    std::unique_ptr<Tokenizer> tokenizer =
+        model && Tokenizer::available() ? Tokenizer::load(*model, error) : nullptr;
+    if (tokenizer && tokenizer->size() > vocabSize)
+      return makeError("{}: the tokenizer has {} tokens but config.json's vocab_size is {}", dir,
+                       tokenizer->size(), vocabSize);
+    return model;
+  }
   llvm::errs() << fmt::format("note: {} has no tokenizer.json or tokenizer.model; the artifact "
                               "will take token ids only (--tokens)\n",
                               dir);
@@ -114,7 +124,7 @@ llvm::Expected<CompileReport> compileCheckpoint(const CompileOptions &options) {
       GenerationConfig::load(options.checkpoint, config.vocabSize, config.eosTokenId);
   if (!generation)
     return generation.takeError();
-  llvm::Expected<std::string> tokenizer = checkpointTokenizer(options.checkpoint);
+  llvm::Expected<std::string> tokenizer = checkpointTokenizer(options.checkpoint, config.vocabSize);
   if (!tokenizer)
     return tokenizer.takeError();
 

@@ -12,6 +12,8 @@ llvm::Error runEval(const EvalOptions &options) {
   llvm::Expected<LoadedModel> model = loadModel(options.checkpoint, options.quant);
   if (!model)
     return model.takeError();
+  if (llvm::Error error = model->checkpoint.checkWeightsFinite())
+    return error;
   int64_t vocab = model->checkpoint.config().vocabSize;
   llvm::Expected<std::vector<int32_t>> prompt = parseTokenIds(options.tokens, vocab, "--tokens");
   if (!prompt)

@@ -320,7 +320,7 @@ llvm::Error runQuantExplore(const QuantExploreOptions &options) {
     row.label = candidate.label;
     row.source = sourceOf(candidate);
     std::string artifact = options.outDir + "/" + candidate.label + ".gemc";
-    auto removeArtifact = llvm::make_scope_exit([&] {
+    llvm::scope_exit removeArtifact([&] {
       if (!options.keep)
         llvm::sys::fs::remove(artifact);
     });

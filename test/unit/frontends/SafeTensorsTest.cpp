@@ -82,3 +82,35 @@ TEST(SafeTensors, RejectsEntriesMissingFields) {
     EXPECT_NE(message.find("f.st: tensor 't'"), std::string::npos) << message;
   }
 }
+
+TEST(SafeTensors, FindsTheFirstNonFiniteElementAcrossBlocks) {
+  // bf16: 1.0 everywhere, then NaN (0x7FC0), -inf (0xFF80); the largest finite (0x7F7F) and a
+  // subnormal (0x0001) are finite. Positions around the scan's 256-element blocks.
+  for (int64_t at : {0, 255, 256, 257, 599}) {
+    std::vector<uint16_t> bits(600, 0x3F80);
+    bits[10] = 0x7F7F;
+    bits[11] = 0x0001;
+    EXPECT_EQ(findNonFinite(DType::BF16, reinterpret_cast<uint8_t *>(bits.data()), 600), -1);
+    bits[at] = at % 2 ? 0x7FC0 : 0xFF80;
+    EXPECT_EQ(findNonFinite(DType::BF16, reinterpret_cast<uint8_t *>(bits.data()), 600), at);
+    EXPECT_EQ(findNonFinite(DType::BF16, reinterpret_cast<uint8_t *>(bits.data()), at), -1);
+  }
+  const uint16_t f16[] = {0x3C00, 0x7BFF, 0x7C00}; // 1, 65504, +inf
+  EXPECT_EQ(findNonFinite(DType::F16, reinterpret_cast<const uint8_t *>(f16), 3), 2);
+  const float f32[] = {1.0f, 3.4e38f, -NAN};
+  EXPECT_EQ(findNonFinite(DType::F32, reinterpret_cast<const uint8_t *>(f32), 3), 2);
+}
+
+TEST(SafeTensors, CheckFiniteNamesTheTensorRowAndColumn) {
+  const float values[] = {0, 1, 2, 3, 4, 5, INFINITY, 7}; // [2, 4]: row 1, column 2
+  test::SafeTensorsWriter writer;
+  writer.add("w", "F32", {2, 4}, values, sizeof(values));
+  auto file = writer.open();
+  ASSERT_TRUE(file);
+  const TensorInfo &w = *file->find("w");
+  EXPECT_FALSE(checkFinite(w, 0, 6));
+  llvm::Error error = checkFinite(w, 4, 4);
+  ASSERT_TRUE(bool(error));
+  EXPECT_EQ(llvm::toString(std::move(error)),
+            *w.file + ": tensor 'w' holds inf at row 1, column 2: the checkpoint is damaged");
+}

@@ -7,17 +7,20 @@
 #include "runtime/ChatTemplate.h"
 
 #include <gtest/gtest.h>
-#include <llvm/Support/MemoryBuffer.h>
+
+#include <fstream>
+#include <sstream>
 
 namespace gemc {
 namespace {
 
 JsonValue loadCases() {
-  auto buffer =
-      llvm::MemoryBuffer::getFile(std::string(GEMC_TEST_DATA_DIR) + "/chat/gemma4-renders.json");
+  std::ifstream file(std::string(GEMC_TEST_DATA_DIR) + "/chat/gemma4-renders.json");
+  std::stringstream text;
+  text << file.rdbuf();
   JsonValue cases;
   std::string error;
-  EXPECT_TRUE(buffer && parseJson((*buffer)->getBuffer(), cases, error)) << error;
+  EXPECT_TRUE(file && parseJson(text.str(), cases, error)) << error;
   return cases;
 }
 
