@@ -73,6 +73,16 @@ void readRope(FieldReader &parent, llvm::StringRef layerType, RopeParams &rope) 
                             reader.field("rope_type"), *type));
 }
 
+// Far above any Gemma 4 model, and low enough that products of sizes cannot overflow.
+constexpr int64_t kMaxLayers = 1024, kMaxDimension = int64_t(1) << 24;
+
+/// Fails when a size field is above what gemc accepts (a corrupt or hostile config).
+void checkAtMost(FieldReader &r, llvm::StringRef key, int64_t value, int64_t limit) {
+  if (value > limit)
+    r.fail(fmt::format("field '{}' is {}, more than gemc accepts ({})", r.field(key), value,
+                       limit));
+}
+
 /// Checks the relations between fields that shapes depend on.
 void checkConsistency(FieldReader &r, const TextConfig &c) {
   auto positive = [&](llvm::StringRef key, int64_t value) {
@@ -89,6 +99,20 @@ void checkConsistency(FieldReader &r, const TextConfig &c) {
   positive("global_head_dim", c.globalHeadDim);
   positive("sliding_window", c.slidingWindow);
   positive("max_position_embeddings", c.maxPositionEmbeddings);
+  for (auto [key, value] : {std::pair{"vocab_size", c.vocabSize},
+                            std::pair{"hidden_size", c.hiddenSize},
+                            std::pair{"intermediate_size", c.intermediateSize},
+                            std::pair{"num_attention_heads", c.numHeads},
+                            std::pair{"num_key_value_heads", c.numKvHeads},
+                            std::pair{"head_dim", c.headDim},
+                            std::pair{"global_head_dim", c.globalHeadDim},
+                            std::pair{"vocab_size_per_layer_input", c.vocabSizePerLayerInput},
+                            std::pair{"hidden_size_per_layer_input", c.hiddenSizePerLayerInput},
+                            std::pair{"num_experts", c.numExperts},
+                            std::pair{"moe_intermediate_size", c.moeIntermediateSize},
+                            std::pair{"sliding_window", c.slidingWindow},
+                            std::pair{"max_position_embeddings", c.maxPositionEmbeddings}})
+    checkAtMost(r, key, value, kMaxDimension);
   if (!(c.rmsNormEps > 0))
     r.fail(fmt::format("field '{}' must be positive", r.field("rms_norm_eps")));
   if (c.hiddenSizePerLayerInput < 0)
@@ -208,6 +232,7 @@ llvm::Expected<TextConfig> TextConfig::parse(llvm::StringRef text, const std::st
                        r.field("attention_bias")));
   readRope(r, "sliding_attention", c.ropeSliding);
   readRope(r, "full_attention", c.ropeFull);
+  checkAtMost(r, "num_hidden_layers", c.numLayers, kMaxLayers); // before the default layer_types
   if (llvm::Error error = r.takeError())
     return error;
   readLayerTypes(r, c);
