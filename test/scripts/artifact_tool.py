@@ -7,9 +7,8 @@ WHERE: magic | version | manifest | code | tokenizer | weights (flip one byte th
 truncate-N (keep the first N bytes), or features TEXT (replace the target's feature string by
 TEXT, no longer than it, and reseal the manifest's checksum: a well-formed artifact for a CPU
 with other features). The header layout is runtime/ArtifactFormat.h: magic[8], version u32,
-reserved u32, manifest offset u64, size u64, checksum u64. Sections are 4096-aligned: code
-first, then the tokenizer if any, then the weights, which end where the manifest starts.
-Standard library only.
+reserved u32, manifest offset u64, size u64, checksum u64; sections are found through the
+manifest. Standard library only.
 """
 import shutil
 import struct
@@ -107,12 +106,11 @@ def main(src, dst, where, text=None):
         if where == "features":
             replace_features(f, manifest_offset, manifest_size, text)
             return
-        if where == "tokenizer":
+        if where in ("code", "tokenizer", "weights"):
             f.seek(0)
-            offset = section_offset(f.read(), manifest_offset, manifest_size, "tokenizer") + 16
+            offset = section_offset(f.read(), manifest_offset, manifest_size, where) + 64
         else:
-            offset = {"magic": 0, "manifest": manifest_offset + manifest_size // 2,
-                      "code": 4096 + 64, "weights": manifest_offset - 100}[where]
+            offset = {"magic": 0, "manifest": manifest_offset + manifest_size // 2}[where]
         f.seek(offset)
         byte = f.read(1)
         f.seek(offset)
