@@ -129,8 +129,8 @@ const TensorInfo *Checkpoint::find(llvm::StringRef name) const {
 llvm::Error Checkpoint::checkWeightsFinite() const {
   llvm::Error error = llvm::Error::success();
   weights_.forEach([&](const TensorSpec &spec) {
-    if (!error)
-      error = checkFinite(*find(spec.name), 0, find(spec.name)->numElements());
+    if (const TensorInfo *tensor = find(spec.name); !error)
+      error = checkFinite(*tensor, 0, tensor->numElements());
   });
   return error;
 }
