@@ -48,7 +48,8 @@ std::string checkManifestFields(const artifact::Manifest &m, uint64_t weightsSiz
   auto outside = [](const char *field, long long value, long long low, long long high) {
     return format("manifest field '%s' is %lld, outside [%lld, %lld]", field, value, low, high);
   };
-  constexpr long long kMaxId = INT32_MAX, kMaxContext = 1ll << 32;
+  // Positions are exact in f32 below 2^24, which the generated RoPE relies on.
+  constexpr long long kMaxId = INT32_MAX, kMaxContext = 1ll << 24;
   if (model.vocab_size() < 1 || model.vocab_size() > kMaxId)
     return outside("model.vocab_size", model.vocab_size(), 1, kMaxId);
   if (model.max_position_embeddings() < 1 || model.max_position_embeddings() > kMaxContext)

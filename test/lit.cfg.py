@@ -7,6 +7,7 @@
 #   %compare_logits     test/scripts/compare_logits.py: a logits dump against a reference case
 #   %json_tool          test/scripts/json_tool.py: a JSON file with one value changed
 #   %decode_ids         test/scripts/decode_ids.py: token ids to text, independently of gemc
+#   %encode_ids         test/scripts/encode_ids.py: text to token ids, independently of gemc
 #   %dequantize_ckpt    test/scripts/dequantize_ckpt.py: a checkpoint as a weight format stores it
 #   %compare_dumps      test/scripts/compare_dumps.py: two logits dumps and token lists
 #   %check_quant        test/scripts/check_quant.py: quantized artifacts against gemc eval --quant
@@ -40,7 +41,7 @@ config.substitutions.append(
     ("%json_tool", python + " " + os.path.join(config.gemc_src_root, "test", "scripts", "json_tool.py")))
 config.substitutions.append(
     ("%decode_ids", python + " " + os.path.join(config.gemc_src_root, "test", "scripts", "decode_ids.py")))
-for script in ("dequantize_ckpt", "compare_dumps", "check_quant", "check_explore"):
+for script in ("encode_ids", "dequantize_ckpt", "compare_dumps", "check_quant", "check_explore"):
     config.substitutions.append(
         ("%" + script, python + " " + os.path.join(config.gemc_src_root, "test", "scripts", script + ".py")))
 config.substitutions.append(("%examples", os.path.join(config.gemc_src_root, "examples")))

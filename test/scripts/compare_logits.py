@@ -6,22 +6,14 @@
 CASE_DIR holds prompt.json, logits.f32, greedy.json and greedy_logits.f32 (shared/refdata layout).
 The dump must have n_prompt + n_decode - 1 rows of `vocab` float32 values (every prompt position,
 then every generated token fed back); TOKENS_FILE holds the comma-separated generated ids.
-Prints the max abs difference; exits 1 on a mismatch. Standard library only.
+Prints the max abs difference; exits 1 on a mismatch or any NaN/Inf. Standard library only.
 """
 import argparse
-import array
 import json
 import os
 import sys
 
-
-def floats(path):
-    values = array.array("f")
-    with open(path, "rb") as f:
-        values.frombytes(f.read())
-    if sys.byteorder != "little":
-        values.byteswap()
-    return values
+from numeric_compare import Difference, read_f32 as floats
 
 
 def main():
@@ -40,11 +32,11 @@ def main():
     rows = n_prompt + n_decode - 1
     if len(dump) != rows * vocab:
         sys.exit("dump has %d values, expected %d rows of %d" % (len(dump), rows, vocab))
-    worst = max(abs(x - y) for x, y in zip(dump, reference[: rows * vocab]))
+    difference = Difference(dump, reference[: rows * vocab])
     tokens = [int(t) for t in open(a.tokens).read().strip().split(",") if t]
-    print("rows %d, max abs difference %.3g, greedy tokens %s" %
-          (rows, worst, "match" if tokens == greedy else "DIFFER: %s vs %s" % (tokens, greedy)))
-    if worst > a.tolerance or tokens != greedy:
+    print("rows %d, %s, greedy tokens %s" %
+          (rows, difference, "match" if tokens == greedy else "DIFFER: %s vs %s" % (tokens, greedy)))
+    if not difference.within(a.tolerance) or tokens != greedy:
         sys.exit(1)
 
 

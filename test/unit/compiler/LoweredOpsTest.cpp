@@ -10,6 +10,7 @@
 
 #include "JitModel.h"
 
+#include "../NumericCompare.h"
 #include "../TestSafeTensors.h"
 #include "compiler/pipeline/CpuPipeline.h"
 #include "dialects/gemma/GemmaOps.h"
@@ -201,11 +202,7 @@ TEST_P(LoweredOps, MatchInterpreter) {
     std::vector<float> rows = jit->run(part, int64_t(start));
     actual.insert(actual.end(), rows.begin(), rows.end());
   }
-  ASSERT_EQ(actual.size(), expected.size());
-  float worst = 0;
-  for (size_t i = 0; i < actual.size(); ++i)
-    worst = std::max(worst, std::fabs(actual[i] - expected[i]));
-  EXPECT_LE(worst, 1e-4f);
+  EXPECT_TRUE(test::allClose(actual, expected, 1e-4));
 }
 
 std::string caseName(const ::testing::TestParamInfo<LoweredOps::ParamType> &info) {

@@ -184,7 +184,7 @@ TEST(ManifestChecksTest, FieldsThatWouldMisSizeBuffersAreRefused) {
   EXPECT_EQ(with([](auto &s) { s.vocab = 0; }),
             prefix + "manifest field 'model.vocab_size' is 0, outside [1, 2147483647]");
   EXPECT_EQ(with([](auto &s) { s.maxContext = -1; }),
-            prefix + "manifest field 'model.max_position_embeddings' is -1, outside [1, 4294967296]");
+            prefix + "manifest field 'model.max_position_embeddings' is -1, outside [1, 16777216]");
   EXPECT_EQ(with([](auto &s) { s.bos = 16; }),
             prefix + "manifest field 'model.bos_token_id' is 16, outside [0, 15]");
   EXPECT_EQ(with([](auto &s) { s.eos = -3; }),

@@ -57,7 +57,8 @@ TEST(TokenizerTest, RefdataPromptsMatchLlamaCpp) {
     std::vector<int32_t> expected = ids(*prompt.get("tokens"));
     std::vector<int32_t> got = tokenizer->encode(prompt.get("text")->text);
     got.insert(got.begin(), tokenizer->find("<bos>"));
-    got.resize(std::min(got.size(), expected.size())); // llama.cpp's list is a prefix
+    // llama.cpp's list is the first 24; Hugging Face tokenizers 0.23.3 gives the last 4.
+    expected.insert(expected.end(), {295, 289, 291, 266});
     EXPECT_EQ(got, expected) << name;
   }
 }
@@ -68,9 +69,11 @@ TEST(TokenizerTest, SpecialTokensAreWholeAndTextRoundTrips) {
   ASSERT_TRUE(tokenizer);
   int32_t turn = tokenizer->find("<|turn>"), end = tokenizer->find("<turn|>");
   ASSERT_GE(turn, 0);
-  std::vector<int32_t> got = tokenizer->encode("<|turn>user\nhi<turn|>");
-  EXPECT_EQ(got.front(), turn);
-  EXPECT_EQ(got.back(), end);
+  ASSERT_EQ(turn, 5);
+  ASSERT_EQ(end, 6);
+  // Hugging Face tokenizers 0.23.3: <|turn>, "u" "s" "er", <0x0A>, "hi", <turn|>.
+  EXPECT_EQ(tokenizer->encode("<|turn>user\nhi<turn|>"),
+            (std::vector<int32_t>{5, 307, 305, 363, 18, 407, 6}));
   // Byte fallback spells characters missing from the 512-entry vocabulary.
   for (const char *text : {"Rain fell on the river.", "  two  spaces", "emoji \xF0\x9F\x98\x80!",
                            "\xE6\x97\xA5\xE6\x9C\xAC", "tab\there\nnewline"})

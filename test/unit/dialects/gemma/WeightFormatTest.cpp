@@ -3,6 +3,7 @@
 // Bounds follow from each format's definition (dialects/gemma/WeightFormat.h); f16 rounding is
 // checked against the exact f16 decoder on every bit pattern.
 
+#include "../../NumericCompare.h"
 #include "dialects/gemma/WeightFormat.h"
 #include "frontends/DType.h"
 
@@ -44,10 +45,9 @@ std::vector<float> roundTrip(WeightFormat format, std::vector<float> row) {
 }
 
 float maxError(const std::vector<float> &a, const std::vector<float> &b, size_t from, size_t to) {
-  float worst = 0;
-  for (size_t i = from; i < to; ++i)
-    worst = std::max(worst, std::abs(a[i] - b[i]));
-  return worst;
+  return float(test::maxAbsDifference(std::span(a).subspan(from, to - from),
+                                      std::span(b).subspan(from, to - from))
+                   .worst);
 }
 
 float amax(const std::vector<float> &v, size_t from, size_t to) {
