@@ -171,7 +171,10 @@ llvm::Error SafeTensorsFile::parseHeader() {
                        "({} bytes)",
                        path_, name, begin, end, dataSize);
     std::optional<uint64_t> count = checkedElementCount(*shape);
-    if (!count || *count * dtypeSize(*dtype) != end - begin)
+    uint64_t bytes = 0;
+    if (count && __builtin_mul_overflow(*count, uint64_t(dtypeSize(*dtype)), &bytes))
+      count = std::nullopt; // 2^62 elements of 8 bytes wrap around to a small byte count
+    if (!count || bytes != end - begin)
       return makeError("{}: tensor '{}': shape {} of {} needs {} bytes but data_offsets "
                        "[{}, {}] hold {}",
                        path_, name, formatShape(*shape), dtypeName(*dtype),

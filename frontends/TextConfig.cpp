@@ -113,6 +113,12 @@ void checkConsistency(FieldReader &r, const TextConfig &c) {
                             std::pair{"sliding_window", c.slidingWindow},
                             std::pair{"max_position_embeddings", c.maxPositionEmbeddings}})
     checkAtMost(r, key, value, kMaxDimension);
+  for (auto [key, id] : {std::pair{"pad_token_id", c.padTokenId},
+                         std::pair{"bos_token_id", c.bosTokenId},
+                         std::pair{"eos_token_id", c.eosTokenId}})
+    if (id < 0 || (c.vocabSize > 0 && id >= c.vocabSize))
+      r.fail(fmt::format("field '{}' is {}, outside the vocabulary [0, {})", r.field(key), id,
+                         c.vocabSize));
   if (!(c.rmsNormEps > 0))
     r.fail(fmt::format("field '{}' must be positive", r.field("rms_norm_eps")));
   if (c.hiddenSizePerLayerInput < 0)

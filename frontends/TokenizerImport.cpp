@@ -187,6 +187,13 @@ llvm::Error readPieces(const llvm::json::Object &model, const llvm::json::Array 
       if (const llvm::json::Object *t = token.getAsObject())
         if (std::optional<int64_t> id = t->getInteger("id"); id && *id >= 0 && *id < (1 << 30))
           size = std::max(size, *id + 1);
+  // Ids run from 0 without gaps, one per entry: more ids than entries is a gap, refused before
+  // anything is sized by an id's value.
+  size_t entries = vocab->size() + (added ? added->size() : 0);
+  if (uint64_t(size) > entries)
+    return makeError("{}: ids run up to {} but there are only {} tokens (ids must run from 0 to "
+                     "N-1 without gaps)",
+                     path, size - 1, entries);
   pieces.assign(size_t(size), Piece());
   for (const auto &[text, id] : *vocab) {
     if (auto error = place(pieces, *id.getAsInteger(), text, path + ": model.vocab"))

@@ -11,10 +11,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <set>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace gemc {
 namespace {
@@ -27,6 +31,23 @@ std::string format(const char *fmt, auto... args) {
 
 bool fits(uint64_t offset, uint64_t size, uint64_t total) {
   return offset <= total && size <= total - offset;
+}
+
+/// The first byte of data[0, size) outside every [offset, offset + size) range that is not zero,
+/// or size. The checksums cover the header's fields, the manifest and the sections; everything
+/// else (padding, reserved fields) must be zero, so no damage anywhere goes unnoticed.
+uint64_t firstNonZeroOutside(const uint8_t *data, uint64_t size,
+                             std::vector<std::pair<uint64_t, uint64_t>> ranges) {
+  std::sort(ranges.begin(), ranges.end());
+  uint64_t at = 0;
+  ranges.push_back({size, 0});
+  for (auto [offset, length] : ranges) {
+    for (; at < offset; ++at)
+      if (data[at])
+        return at;
+    at = std::max(at, offset + length);
+  }
+  return size;
 }
 
 std::string_view hostArchitecture() {
@@ -49,7 +70,7 @@ std::string checkManifestFields(const artifact::Manifest &m, uint64_t weightsSiz
     return format("manifest field '%s' is %lld, outside [%lld, %lld]", field, value, low, high);
   };
   // Positions are exact in f32 below 2^24, which the generated RoPE relies on.
-  constexpr long long kMaxId = INT32_MAX, kMaxContext = 1ll << 24;
+  constexpr long long kMaxId = 1ll << 24, kMaxContext = 1ll << 24; // as config.json's bounds
   if (model.vocab_size() < 1 || model.vocab_size() > kMaxId)
     return outside("model.vocab_size", model.vocab_size(), 1, kMaxId);
   if (model.max_position_embeddings() < 1 || model.max_position_embeddings() > kMaxContext)
@@ -220,8 +241,13 @@ bool MappedArtifact::verify(std::string &error, bool checkTarget) {
     error = format("%s: manifest lacks a required field", path);
     return false;
   }
+  std::set<std::string_view> names;
   for (const artifact::Section *s : *m.sections()) {
     const char *name = s->name() ? s->name()->c_str() : "?";
+    if (!names.insert(name).second) { // each checksum pass must cover new bytes
+      error = format("%s: manifest names section '%s' twice", path, name);
+      return false;
+    }
     if (!fits(s->offset(), s->size(), size_) || s->offset() % kSectionAlignment) {
       error = format("%s: section '%s' [%llu, +%llu) is misaligned or past the end of the file "
                      "(%llu bytes)",
@@ -233,6 +259,19 @@ bool MappedArtifact::verify(std::string &error, bool checkTarget) {
       error = format("%s: section '%s' checksum mismatch: the file is damaged", path, name);
       return false;
     }
+  }
+  std::vector<std::pair<uint64_t, uint64_t>> used = {
+      {0, offsetof(ArtifactHeader, reserved)},
+      {offsetof(ArtifactHeader, manifestOffset), offsetof(ArtifactHeader, padding) -
+                                                     offsetof(ArtifactHeader, manifestOffset)},
+      {header.manifestOffset, header.manifestSize}};
+  for (const artifact::Section *s : *m.sections())
+    used.push_back({s->offset(), s->size()});
+  if (uint64_t at = firstNonZeroOutside(data_, size_, used); at != size_) {
+    error = format("%s: byte %llu lies outside the header's fields, the manifest and every section "
+                   "but is not zero: the file is damaged",
+                   path, (unsigned long long)at);
+    return false;
   }
   for (const char *required : {"code", "weights"})
     if (!section(required)) {

@@ -3,7 +3,8 @@
 
   artifact_tool.py SRC DST WHERE [TEXT]
 
-WHERE: magic | version | manifest | code | tokenizer | weights (flip one byte there),
+WHERE: magic | version | manifest | code | tokenizer | weights (flip one byte there), padding
+(4 bytes written between the header and the first section),
 truncate-N (keep the first N bytes), or features TEXT (replace the target's feature string by
 TEXT, no longer than it, and reseal the manifest's checksum: a well-formed artifact for a CPU
 with other features). The header layout is runtime/ArtifactFormat.h: magic[8], version u32,
@@ -105,6 +106,10 @@ def main(src, dst, where, text=None):
             return
         if where == "features":
             replace_features(f, manifest_offset, manifest_size, text)
+            return
+        if where == "padding":  # between the header and the first section
+            f.seek(100)
+            f.write(b"\xde\xad\xbe\xef")
             return
         if where in ("code", "tokenizer", "weights"):
             f.seek(0)

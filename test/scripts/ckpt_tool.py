@@ -8,7 +8,8 @@ DST is created (replaced if present) with SRC's config.json and model.safetensor
   truncate BYTES               keep the first BYTES bytes of model.safetensors
   header-length N              overwrite the 8-byte header length with N
   header-text TEXT             replace the JSON header with TEXT (length fixed up)
-  tensor NAME FIELD JSON       set header[NAME][FIELD] = JSON ("dtype", "shape", "data_offsets")
+  tensor NAME FIELD JSON...    set header[NAME][FIELD] = JSON ("dtype", "shape", "data_offsets");
+                               more FIELD JSON pairs may follow
   add-tensor NAME DTYPE SHAPE  append a zero tensor, e.g. add-tensor x F32 2,3
   config FIELD JSON            set text_config.FIELD = JSON
   config-delete FIELD          remove text_config.FIELD
@@ -94,7 +95,8 @@ def main(argv):
             entry = json.dumps({args[0]: header[args[0]]})[1:-1]
             write_st(st, None, data, header_text=json.dumps(header)[:-1] + ", " + entry + "}")
         elif action == "tensor":
-            header[args[0]][args[1]] = json.loads(args[2])
+            for field, value in zip(args[1::2], args[2::2]):
+                header[args[0]][field] = json.loads(value)
             write_st(st, header, data)
         elif action == "add-tensor":
             shape = [int(d) for d in args[2].split(",")]

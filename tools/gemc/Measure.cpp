@@ -27,7 +27,8 @@ uint64_t weightBytesPerToken(const artifact::Manifest &m) {
   for (const artifact::Tensor *t : *m.tensors()) {
     std::string_view name = t->name()->string_view();
     double size = double(t->size());
-    if (name.find("embed_tokens_per_layer") != std::string_view::npos)
+    if (name.find("embed_tokens_per_layer") != std::string_view::npos && t->shape() &&
+        t->shape()->size() > 0 && t->shape()->Get(0) > 0)
       size /= double(t->shape()->Get(0));
     else if (name.find(".experts.") != std::string_view::npos && experts > 0)
       size *= double(topK) / double(experts);

@@ -100,7 +100,7 @@ bool runTokens(const RunOptions &options, OpenSession &open, std::string &error)
   std::vector<float> logits;
   bool allRows = !options.dumpLogits.empty(); // otherwise only the last row is read
   auto evaluate = [&](const std::vector<int32_t> &ids, std::vector<float> &rows, std::string &e) {
-    size_t at = rows.size();
+    size_t at = allRows ? rows.size() : 0; // without a dump only the last row is read
     rows.resize(at + (allRows ? ids.size() : 1) * size_t(vocab));
     if (gemc_session_prefill(open.session, ids.data(), int64_t(ids.size()),
                              allRows ? rows.data() + at : nullptr) != GEMC_OK) {

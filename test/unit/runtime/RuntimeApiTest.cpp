@@ -182,7 +182,7 @@ TEST(ManifestChecksTest, FieldsThatWouldMisSizeBuffersAreRefused) {
     return openError(s);
   };
   EXPECT_EQ(with([](auto &s) { s.vocab = 0; }),
-            prefix + "manifest field 'model.vocab_size' is 0, outside [1, 2147483647]");
+            prefix + "manifest field 'model.vocab_size' is 0, outside [1, 16777216]");
   EXPECT_EQ(with([](auto &s) { s.maxContext = -1; }),
             prefix + "manifest field 'model.max_position_embeddings' is -1, outside [1, 16777216]");
   EXPECT_EQ(with([](auto &s) { s.bos = 16; }),
@@ -203,27 +203,20 @@ TEST(ManifestChecksTest, FieldsThatWouldMisSizeBuffersAreRefused) {
             prefix + "artifact format version 7, this runtime reads version 1; recompile the model");
 }
 
-TEST(ManifestChecksTest, EveryFlippedByteOfHeaderSectionsAndManifestIsCaught) {
+TEST(ManifestChecksTest, EveryFlippedByteIsCaught) {
+  // Wherever it is: the header's fields, its reserved word and padding, the padding between
+  // sections, the two sections and the manifest.
   std::vector<uint8_t> good = buildFakeArtifact(spec());
-  ArtifactHeader header;
-  std::memcpy(&header, good.data(), sizeof(header));
-  // The header's used bytes (not its reserved word or padding), the two sections, the manifest.
-  std::vector<std::pair<uint64_t, uint64_t>> ranges = {
-      {0, 12}, {16, 40}, {4096, 4096 + 32}, {8192, 8192 + 64},
-      {header.manifestOffset, header.manifestOffset + header.manifestSize}};
-  int flipped = 0;
-  for (auto [begin, end] : ranges)
-    for (uint64_t at = begin; at < end; ++at) {
-      std::vector<uint8_t> bad = good;
-      bad[at] ^= 0x10;
-      gemc_model *model = nullptr;
-      ASSERT_NE(gemc_model_open_linked(bad.data(), bad.size(),
-                                       reinterpret_cast<void *>(&fakeForward), &model),
-                GEMC_OK)
-          << "byte " << at << " flipped";
-      ++flipped;
-    }
-  EXPECT_GT(flipped, 300);
+  for (uint64_t at = 0; at < good.size(); ++at) {
+    std::vector<uint8_t> bad = good;
+    bad[at] ^= 0x10;
+    gemc_model *model = nullptr;
+    ASSERT_NE(gemc_model_open_linked(bad.data(), bad.size(),
+                                     reinterpret_cast<void *>(&fakeForward), &model),
+              GEMC_OK)
+        << "byte " << at << " flipped";
+  }
+  EXPECT_GT(good.size(), 8192u);
 }
 
 TEST(ManifestChecksTest, AnotherArchitectureIsRefused) {
