@@ -114,11 +114,9 @@ std::string checkTargetAgainstHost(const artifact::Target &target) {
     return format("it was compiled for %s (%.*s) but this CPU is %.*s", target.name()->c_str(),
                   int(arch.size()), arch.data(), int(hostArchitecture().size()),
                   hostArchitecture().data());
-  if (std::string missing =
-          firstMissingCpuFeature(target.features()->string_view(), hostCpuFeatures());
-      !missing.empty())
-    return format("it was compiled for %s, which needs %s, and this CPU lacks it",
-                  target.name()->c_str(), missing.c_str());
+  if (std::string why = whyCpuCannotRun(target.features()->string_view(), hostCpuFeatures());
+      !why.empty())
+    return format("it was compiled for %s, which %s", target.name()->c_str(), why.c_str());
   return "";
 }
 

@@ -123,14 +123,18 @@ bool isDetectableCpuFeature(std::string_view name) {
   return false;
 }
 
-std::string firstMissingCpuFeature(std::string_view features, const CpuFeatureSet &host) {
+std::string whyCpuCannotRun(std::string_view features, const CpuFeatureSet &host) {
   while (!features.empty()) {
     size_t comma = features.find(',');
     std::string_view item = features.substr(0, comma);
     features = comma == std::string_view::npos ? "" : features.substr(comma + 1);
-    if (item.size() > 1 && item[0] == '+' && isDetectableCpuFeature(item.substr(1)) &&
-        !host.count(item.substr(1)))
-      return std::string(item.substr(1));
+    if (item.size() < 2 || item[0] != '+')
+      continue; // a disabled feature asks nothing of the CPU
+    std::string name(item.substr(1));
+    if (!isDetectableCpuFeature(name))
+      return "needs CPU feature " + name + ", which this runtime cannot check";
+    if (!host.count(name))
+      return "needs " + name + ", and this CPU lacks it";
   }
   return "";
 }

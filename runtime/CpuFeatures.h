@@ -5,8 +5,9 @@
 // list with what this CPU and its operating system support, read directly from CPUID and XCR0
 // (x86-64) or the auxiliary vector (AArch64): an AVX-512 artifact on an AVX2 machine is then
 // refused with a message instead of dying with SIGILL. No LLVM here (the runtime has none), so
-// the table of detectable features lives in CpuFeatures.cpp; names it does not know are the
-// baseline or system features that compiled arithmetic never needs.
+// the table of detectable features lives in CpuFeatures.cpp; an artifact that requires a feature
+// the table does not know is refused too, and `gemc compile --target host` asks only for
+// features in the table (targets/cpu links this file alone, as gemc_cpu_features).
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -26,8 +27,9 @@ const CpuFeatureSet &hostCpuFeatures();
 /// Whether the runtime can detect `name` on this architecture.
 bool isDetectableCpuFeature(std::string_view name);
 
-/// The first feature that `features` ("+a,+b,-c") requires, that the runtime can detect and
-/// that `host` lacks; "" when `host` can run the code.
-std::string firstMissingCpuFeature(std::string_view features, const CpuFeatureSet &host);
+/// Why code compiled for `features` ("+a,+b,-c") cannot run on `host`: the first required
+/// feature that `host` lacks ("needs avx512f, and this CPU lacks it") or that the runtime cannot
+/// detect (an artifact must never run on faith); "" when it can run.
+std::string whyCpuCannotRun(std::string_view features, const CpuFeatureSet &host);
 
 } // namespace gemc

@@ -192,7 +192,7 @@ llvm::Expected<WrittenArtifact> writeArtifact(const std::string &path,
 
   const CpuTarget &t = in.target;
   auto target = fb::CreateTarget(fbb, fbb.CreateString(t.name), fbb.CreateString(t.triple),
-                                 fbb.CreateString(t.cpu), fbb.CreateString(t.features),
+                                 fbb.CreateString(t.tuneCpu), fbb.CreateString(t.features),
                                  int32_t(t.vectorWidth));
   auto manifest = fb::CreateManifest(fbb, fbb.CreateString("gemc 0.1"),
                                      buildModel(fbb, in.checkpoint), target,

@@ -3,6 +3,7 @@
 #include "targets/cpu/CpuTarget.h"
 
 #include "frontends/Error.h"
+#include "runtime/CpuFeatures.h"
 
 #include <llvm/ADT/StringMap.h>
 #include <llvm/IR/LLVMContext.h>
@@ -39,25 +40,31 @@ llvm::Expected<CpuTarget> lookupCpuTarget(const std::string &name) {
   constexpr const char *kV3 = "+sse3,+ssse3,+sse4.1,+sse4.2,+popcnt,+cx16,+sahf,+avx,+avx2,+fma,"
                               "+f16c,+bmi,+bmi2,+lzcnt,+movbe,+xsave";
   if (name == "x86-64-v3")
-    return CpuTarget{name, "x86_64-unknown-linux-gnu", "x86-64-v3", kV3, 8};
+    return CpuTarget{name, "x86_64-unknown-linux-gnu", "x86-64-v3", "x86-64-v3", kV3, 8};
   if (name == "x86-64-v4")
-    return CpuTarget{name, "x86_64-unknown-linux-gnu", "x86-64-v4",
+    return CpuTarget{name, "x86_64-unknown-linux-gnu", "x86-64-v4", "x86-64-v4",
                      std::string(kV3) + ",+avx512f,+avx512bw,+avx512cd,+avx512dq,+avx512vl", 16};
   if (name == "aarch64-neon")
-    return CpuTarget{name, "aarch64-unknown-linux-gnu", "generic", "+neon", 4};
+    return CpuTarget{name, "aarch64-unknown-linux-gnu", "generic", "generic", "+neon", 4};
   if (name != "host")
     return makeError("--target {}: unknown target; gemc knows host, x86-64-v3, x86-64-v4 and "
                      "aarch64-neon",
                      name);
-  CpuTarget host{name, llvm::sys::getProcessTriple(), llvm::sys::getHostCPUName().str(), "", 8};
+  // The architecture's base CPU plus exactly the host's features that the runtime can detect
+  // (runtime/CpuFeatures.h), tuned for the host CPU: an artifact never needs a feature that a
+  // loader cannot check before running it.
+  bool aarch64 = llvm::StringRef(llvm::sys::getProcessTriple()).starts_with("aarch64");
+  CpuTarget host{name, llvm::sys::getProcessTriple(), aarch64 ? "generic" : "x86-64",
+                 llvm::sys::getHostCPUName().str(), "", aarch64 ? 4 : 8};
   llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  std::vector<std::string> detectable;
   for (const auto &feature : features)
-    if (feature.getValue())
-      host.features += (host.features.empty() ? "+" : ",+") + feature.getKey().str();
+    if (feature.getValue() && isDetectableCpuFeature(feature.getKey()))
+      detectable.push_back("+" + feature.getKey().str());
+  llvm::sort(detectable);
+  host.features = llvm::join(detectable, ",");
   if (features.lookup("avx512f"))
     host.vectorWidth = 16;
-  else if (llvm::StringRef(host.triple).starts_with("aarch64"))
-    host.vectorWidth = 4;
   return host;
 }
 
@@ -107,6 +114,9 @@ llvm::Expected<std::string> emitObject(mlir::ModuleOp module, const CpuTarget &t
   std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
       triple, target.cpu, target.features, llvm::TargetOptions(), llvm::Reloc::PIC_,
       std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  for (llvm::Function &function : *ir)
+    if (!function.isDeclaration())
+      function.addFnAttr("tune-cpu", target.tuneCpu);
   ir->setTargetTriple(triple);
   ir->setDataLayout(machine->createDataLayout());
   optimize(*ir, *machine);

@@ -14,8 +14,11 @@
 
 namespace gemc {
 
+/// `cpu` and `features` are what LLVM compiles for; `tuneCpu` only schedules (it adds no
+/// instructions), so `host` can be tuned for the build machine while asking only for features
+/// the runtime can check there.
 struct CpuTarget {
-  std::string name, triple, cpu, features;
+  std::string name, triple, cpu, tuneCpu, features;
   int64_t vectorWidth = 8;
 };
 

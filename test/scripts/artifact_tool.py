@@ -7,7 +7,8 @@ WHERE: magic | version | manifest | code | tokenizer | weights (flip one byte th
 (4 bytes written between the header and the first section),
 truncate-N (keep the first N bytes), or features TEXT (replace the target's feature string by
 TEXT, no longer than it, and reseal the manifest's checksum: a well-formed artifact for a CPU
-with other features). The header layout is runtime/ArtifactFormat.h: magic[8], version u32,
+with other features), or print-features (print the target's features, one a line; DST is an
+unchanged copy). The header layout is runtime/ArtifactFormat.h: magic[8], version u32,
 reserved u32, manifest offset u64, size u64, checksum u64; sections are found through the
 manifest. Standard library only.
 """
@@ -106,6 +107,12 @@ def main(src, dst, where, text=None):
             return
         if where == "features":
             replace_features(f, manifest_offset, manifest_size, text)
+            return
+        if where == "print-features":
+            f.seek(manifest_offset)
+            manifest = f.read(manifest_size)
+            at, length = Table(manifest, manifest_root(manifest).ref(2)).string(3)
+            print("\n".join(manifest[at + 4:at + 4 + length].decode().split(",")))
             return
         if where == "padding":  # between the header and the first section
             f.seek(100)

@@ -81,6 +81,7 @@ def classify_x86(mnemonic, operands):
 
 
 def classify_arm(mnemonic, operands):
+    """None if not an FMA, else ("scalar", register) or ("vector", "v.4s" and the like)."""
     if mnemonic not in ARM_FMA:
         return None
     first = operands.split(",")[0].strip()
@@ -129,7 +130,7 @@ def parse(lines, arch):
 
 
 def loops(body, arch):
-    """The loops of one function: {(start, end)} from backward branches within it."""
+    """The loops of one function, [(start, end)], from its backward branches."""
     if not body:
         return []
     lo, hi = body[0][0], body[-1][0]
@@ -226,6 +227,7 @@ def main():
         "+".join(sorted(total["shapes"])) or "-", total["scalar"], total["offwidth"],
         TARGETS[target][1])
     if errors:
+        sys.stdout.flush()
         for error in errors:
             print("error: " + error, file=sys.stderr)
         print("FAIL: %s (%s: %d-bit vector FMAs only)" % (summary, target, TARGETS[target][1]))

@@ -185,7 +185,7 @@ llvm::Error runCompile(const CompileOptions &options) {
     llvm::errs() << fmt::format(
         "wrote {}: target {} ({}, {} f32 lanes), code {:.1f} KiB, weights {:.1f} MiB, {:.2f} s, "
         "peak memory {:.0f} MiB\n",
-        report->outputs, report->target.name, report->target.cpu, report->target.vectorWidth,
+        report->outputs, report->target.name, report->target.tuneCpu, report->target.vectorWidth,
         double(report->codeBytes) / 1024.0, double(report->weightBytes) / (1024.0 * 1024.0),
         report->seconds, peakMemoryMiB());
   return llvm::Error::success();

@@ -239,12 +239,22 @@ const CpuFeatureSet kZen3 = {"sse", "sse2", "sse3", "ssse3", "sse4.1", "sse4.2",
                              "cx16", "sahf", "xsave", "aes", "pclmul", "vaes", "vpclmulqdq"};
 
 TEST(CpuFeaturesTest, AnAvx512ArtifactOnAnAvx2MachineNamesWhatIsMissing) {
-  EXPECT_EQ(firstMissingCpuFeature("+avx2,+fma,+f16c", kZen3), "");
-  EXPECT_EQ(firstMissingCpuFeature("+avx2,+fma,+f16c,+avx512f,+avx512bw", kZen3), "avx512f");
-  EXPECT_EQ(firstMissingCpuFeature("+avx2,+avx512fp16", kZen3), "avx512fp16");
-  // Features switched off, and names that are not instruction sets, require nothing.
-  EXPECT_EQ(firstMissingCpuFeature("-avx512f,+avx2,+fast-gather,+64bit-mode", kZen3), "");
-  EXPECT_EQ(firstMissingCpuFeature("", kZen3), "");
+  EXPECT_EQ(whyCpuCannotRun("+avx2,+fma,+f16c", kZen3), "");
+  EXPECT_EQ(whyCpuCannotRun("+avx2,+fma,+f16c,+avx512f,+avx512bw", kZen3),
+            "needs avx512f, and this CPU lacks it");
+  EXPECT_EQ(whyCpuCannotRun("+avx2,+avx512fp16", kZen3), "needs avx512fp16, and this CPU lacks it");
+  // Features switched off require nothing.
+  EXPECT_EQ(whyCpuCannotRun("-avx512f,+avx2,-fast-gather,-avx10.2", kZen3), "");
+  EXPECT_EQ(whyCpuCannotRun("", kZen3), "");
+}
+
+TEST(CpuFeaturesTest, AFeatureTheRuntimeCannotCheckIsRefused) {
+  // Tuning flags and extensions missing from the runtime's table (AVX10, APX, ...) could hide
+  // instructions this CPU lacks: such an artifact never runs on faith.
+  EXPECT_EQ(whyCpuCannotRun("+avx2,+fast-gather", kZen3),
+            "needs CPU feature fast-gather, which this runtime cannot check");
+  EXPECT_EQ(whyCpuCannotRun("+avx2,+avx10.2", kZen3),
+            "needs CPU feature avx10.2, which this runtime cannot check");
 }
 
 TEST(CpuFeaturesTest, TheHostAgreesWithProcCpuinfo) {
