@@ -22,14 +22,22 @@ std::vector<float> JitModel::run(const std::vector<int32_t> &ids, int64_t start)
   auto kvDesc = vectorDescriptor(kvCache.data(), int64_t(kvCache.size()));
   auto scratchDesc = vectorDescriptor(scratch.data(), int64_t(scratch.size()));
   auto logitsDesc = matrixDescriptor(logits.data(), int64_t(ids.size()), vocab);
-  BarrierFunction noBarrier = [](void *) {}; // one worker
-  forward(&idsDesc, start, contextLength, &weightsDesc, &kvDesc, &scratchDesc, &logitsDesc,
-          /*worker=*/0, /*workers=*/1, noBarrier, nullptr);
+  if (!pool) {
+    BarrierFunction noBarrier = [](void *) {};
+    forward(&idsDesc, start, contextLength, &weightsDesc, &kvDesc, &scratchDesc, &logitsDesc,
+            /*worker=*/0, /*workers=*/1, noBarrier, nullptr);
+    return logits;
+  }
+  auto job = [&](int64_t worker) {
+    forward(&idsDesc, start, contextLength, &weightsDesc, &kvDesc, &scratchDesc, &logitsDesc,
+            worker, pool->size(), &WorkerPool::barrier, pool.get());
+  };
+  pool->run(job);
   return logits;
 }
 
 std::unique_ptr<JitModel> jitCompile(mlir::ModuleOp module, const gemma::WeightLookup &weights,
-                                     int64_t maxChunk) {
+                                     int64_t maxChunk, int64_t vectorWidth, int64_t workers) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   auto model = std::make_unique<JitModel>();
@@ -45,7 +53,9 @@ std::unique_ptr<JitModel> jitCompile(mlir::ModuleOp module, const gemma::WeightL
               model->weights.data() + entry.offset);
   }
   model->kvCache.assign(kv.bytes(model->contextLength), 0);
-  if (mlir::failed(lowerToLLVMDialect(module, {8, maxChunk}))) {
+  if (workers > 1)
+    model->pool = std::make_unique<WorkerPool>(workers);
+  if (mlir::failed(lowerToLLVMDialect(module, {vectorWidth, maxChunk}))) {
     ADD_FAILURE() << "lowering failed";
     return nullptr;
   }

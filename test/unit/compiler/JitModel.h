@@ -2,13 +2,14 @@
 //
 // Lowers a gemma module through the CPU pipeline and loads the result with MLIR's
 // ExecutionEngine, with its weight section, KV cache and scratch buffer, so tests can call the
-// generated entry point directly (one worker).
+// generated entry point directly, on one worker or on the runtime's worker pool.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
 
 #include "dialects/gemma/interpreter/Interpreter.h"
 #include "runtime/ForwardAbi.h"
+#include "runtime/WorkerPool.h"
 
 #include <mlir/ExecutionEngine/ExecutionEngine.h>
 #include <mlir/IR/BuiltinOps.h>
@@ -23,13 +24,16 @@ struct JitModel {
   ForwardFunction forward = nullptr;
   std::vector<uint8_t> weights, kvCache, scratch;
   int64_t vocab = 0, contextLength = 64;
+  std::unique_ptr<WorkerPool> pool; // null: one worker, no barriers
 
   /// Evaluates `ids` at `start` and returns their logits.
   std::vector<float> run(const std::vector<int32_t> &ids, int64_t start);
 };
 
-/// Lowers `module` in place (vector width 8) and JIT-loads it; null after a test failure.
+/// Lowers `module` in place for `vectorWidth` f32 lanes and JIT-loads it, to run on `workers`
+/// threads; null after a test failure.
 std::unique_ptr<JitModel> jitCompile(mlir::ModuleOp module, const gemma::WeightLookup &weights,
-                                     int64_t maxChunk);
+                                     int64_t maxChunk, int64_t vectorWidth = 8,
+                                     int64_t workers = 1);
 
 } // namespace gemc::test

@@ -1,8 +1,10 @@
 //===- LoweredOpsTest.cpp - Each lowered op against the reference interpreter ----===//
 //
 // Every gemma op, in a minimal module (embed -> op -> lm_head), with random weights, runs in
-// the reference interpreter and as generated code; the logits must agree. Hidden sizes 6, 16
-// and 21 exercise vector tails (8 f32 lanes), and the attention cases evaluate seven tokens in
+// the reference interpreter and as generated code; the logits must agree. The code is generated
+// for 4, 8 and 16 f32 lanes (NEON, AVX2, AVX-512 widths) and runs on 1 and 3 workers (3 leaves
+// uneven shares, and some workers without rows). Hidden sizes 6, 16 and 21 exercise vector
+// tails, and the attention cases evaluate seven tokens in
 // calls of 3, 1 and 3 tokens so the KV cache, the sliding window and the ring buffer (max
 // chunk 3, window 3: five slots) wrap around. The quantized cases store every matrix in one
 // weight format; hidden sizes 21 and 45 give rows of one short block and of a whole block plus
@@ -142,14 +144,15 @@ std::string replaceAll(std::string text, const std::string &from, const std::str
   return text;
 }
 
-/// An op, a hidden size and the format every matrix is stored in ("": the checkpoint's).
-class LoweredOps
-    : public ::testing::TestWithParam<std::tuple<OpCase, int64_t, std::string>> {};
+/// An op, a hidden size, the format every matrix is stored in ("": the checkpoint's), the
+/// vector width and the number of workers.
+class LoweredOps : public ::testing::TestWithParam<
+                       std::tuple<OpCase, int64_t, std::string, int64_t, int64_t>> {};
 
 } // namespace
 
 TEST_P(LoweredOps, MatchInterpreter) {
-  auto [op, hidden, format] = GetParam();
+  auto [op, hidden, format, vectorWidth, workers] = GetParam();
   std::string d = std::to_string(hidden);
   std::string text = fmt::format(R"(
     func.func @forward(%ids: tensor<?xi32>, %pos: index) -> tensor<?x{0}xf32> {{
@@ -194,7 +197,8 @@ TEST_P(LoweredOps, MatchInterpreter) {
     ASSERT_TRUE(bool(logits)) << llvm::toString(logits.takeError());
     expected.insert(expected.end(), logits->data.begin(), logits->data.end());
   }
-  std::unique_ptr<test::JitModel> jit = test::jitCompile(*module, lookup, /*maxChunk=*/3);
+  std::unique_ptr<test::JitModel> jit =
+      test::jitCompile(*module, lookup, /*maxChunk=*/3, vectorWidth, workers);
   ASSERT_TRUE(jit);
   std::vector<float> actual;
   for (auto [start, count] : calls) {
@@ -206,17 +210,27 @@ TEST_P(LoweredOps, MatchInterpreter) {
 }
 
 std::string caseName(const ::testing::TestParamInfo<LoweredOps::ParamType> &info) {
-  auto [op, hidden, format] = info.param;
-  return op.name + "_hidden" + std::to_string(hidden) + (format.empty() ? "" : "_" + format);
+  auto [op, hidden, format, vectorWidth, workers] = info.param;
+  return op.name + "_hidden" + std::to_string(hidden) + (format.empty() ? "" : "_" + format) +
+         "_" + std::to_string(vectorWidth) + "lanes_" + std::to_string(workers) + "workers";
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryOp, LoweredOps,
                          ::testing::Combine(::testing::ValuesIn(opCases()),
                                             ::testing::Values(6, 16, 21),
-                                            ::testing::Values(std::string())),
+                                            ::testing::Values(std::string()),
+                                            ::testing::Values(4, 8, 16), ::testing::Values(1, 3)),
                          caseName);
 INSTANTIATE_TEST_SUITE_P(EveryOpQuantized, LoweredOps,
                          ::testing::Combine(::testing::ValuesIn(opCases()),
                                             ::testing::Values(21, 45),
-                                            ::testing::Values("q8_0", "q4_0", "q4_1", "q8_ch")),
+                                            ::testing::Values("q8_0", "q4_0", "q4_1", "q8_ch"),
+                                            ::testing::Values(8), ::testing::Values(1)),
+                         caseName);
+// Quantized rows decode with loads as wide as the vector: every width, on 3 workers.
+INSTANTIATE_TEST_SUITE_P(EveryOpQuantizedAtEveryWidth, LoweredOps,
+                         ::testing::Combine(::testing::ValuesIn(opCases()),
+                                            ::testing::Values(45),
+                                            ::testing::Values("q8_0", "q4_0", "q4_1", "q8_ch"),
+                                            ::testing::Values(4, 16), ::testing::Values(3)),
                          caseName);
