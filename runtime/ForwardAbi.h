@@ -1,8 +1,14 @@
 //===- ForwardAbi.h - How the runtime calls generated code ----------------===//
 //
-// The generated entry point `_mlir_ciface_gemc_forward` takes MLIR's C memref descriptors (see
-// compiler/lowering/LowerGemmaToLoops.h for the argument list). This header is plain C++ with no
-// LLVM or MLIR dependency, so the runtime and the tests share it.
+// The one description of the generated entry point, used by the lowering (which names and
+// shapes it), the artifact and library writers (which record or rename its symbols), the
+// runtime and the tests (which call it). In MLIR terms it is
+//   gemc_forward(ids: memref<?xi32>, start_pos: index, context_length: index,
+//                weights: memref<?xi8>, kv_cache: memref<?xi8>, scratch: memref<?xi8>,
+//                logits: memref<?xVxf32>, worker: index, workers: index,
+//                barrier: (!llvm.ptr) -> (), barrier_context: !llvm.ptr)
+// and it is called through its C interface, which takes MLIR's C memref descriptors
+// (ForwardFunction below). Plain C++ with no LLVM or MLIR dependency.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -41,6 +47,8 @@ using ForwardFunction = void (*)(MemRefDescriptor<int32_t, 1> *ids, int64_t star
                                  MemRefDescriptor<float, 2> *logits, int64_t worker,
                                  int64_t workers, BarrierFunction barrier, void *barrierContext);
 
+/// The entry point's symbol, and that of its C interface (MLIR's `_mlir_ciface_` prefix).
+constexpr const char *kForwardSymbol = "gemc_forward";
 constexpr const char *kForwardCInterfaceSymbol = "_mlir_ciface_gemc_forward";
 
 } // namespace gemc

@@ -3,6 +3,7 @@
 #include "compiler/artifact/LibraryWriter.h"
 
 #include "frontends/Error.h"
+#include "runtime/ForwardAbi.h"
 #include "targets/cpu/BlobObject.h"
 
 #include <llvm/ADT/StringExtras.h>
@@ -25,8 +26,9 @@ constexpr const char *kRuntimeHeader =
 /// Gives the generated entry points NAME-specific symbols.
 llvm::Error renameEntryPoints(mlir::ModuleOp module, const std::string &name) {
   mlir::MLIRContext *context = module.getContext();
-  for (auto [from, to] : {std::pair<std::string, std::string>{"gemc_forward", name + "_gemc_forward"},
-                          {"_mlir_ciface_gemc_forward", name + "_forward"}}) {
+  for (auto [from, to] :
+       {std::pair<std::string, std::string>{kForwardSymbol, name + "_gemc_forward"},
+        {kForwardCInterfaceSymbol, name + "_forward"}}) {
     mlir::Operation *op = mlir::SymbolTable::lookupSymbolIn(module, from);
     auto newName = mlir::StringAttr::get(context, to);
     if (!op || failed(mlir::SymbolTable::replaceAllSymbolUses(mlir::StringAttr::get(context, from),

@@ -1,6 +1,8 @@
 //===- LowerGemmaToLoops.h - gemma ops to memref/scf/vector code ----------===//
 #pragma once
 
+#include "runtime/ForwardAbi.h"
+
 #include <mlir/Pass/Pass.h>
 
 #include <memory>
@@ -12,17 +14,10 @@ struct CpuLoweringOptions {
   int64_t maxChunk = 64;   // the most tokens one call may evaluate (sizes the KV rings)
 };
 
-/// The name of the lowered entry point:
-///   gemc_forward(ids: memref<?xi32>, start_pos: index, context_length: index,
-///                weights: memref<?xi8>, kv_cache: memref<?xi8>, scratch: memref<?xi8>,
-///                logits: memref<?xVxf32>, worker: index, workers: index,
-///                barrier: (!llvm.ptr) -> (), barrier_context: !llvm.ptr)
-/// with a C interface (`_mlir_ciface_gemc_forward`). Every worker thread calls it with the same
-/// buffers and its own `worker` number; it calls barrier(barrier_context) between dependent
-/// steps. `logits` may have fewer rows than the call has tokens: it receives the logits of the
-/// last rows (one row: just the next-token distribution). `scratch` holds all activations: the pass records its size in bytes in the module
-/// attribute `gemc.scratch_bytes`.
-constexpr const char *kForwardSymbol = "gemc_forward";
+/// The pass lowers the model's forward function to the entry point that runtime/ForwardAbi.h
+/// describes (kForwardSymbol, with its C interface kForwardCInterfaceSymbol). `scratch` holds
+/// all activations: the pass records its size in bytes in the module attribute
+/// `gemc.scratch_bytes`.
 constexpr const char *kScratchBytesAttr = "gemc.scratch_bytes";
 
 std::unique_ptr<mlir::Pass> createLowerGemmaToLoopsPass(const CpuLoweringOptions &options);

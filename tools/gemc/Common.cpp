@@ -6,7 +6,7 @@
 #include "compiler/pipeline/CpuPipeline.h"
 #include "compiler/quant/AssignWeightFormats.h"
 #include "frontends/Error.h"
-#include "runtime/Generation.h"
+#include "tools/runner/Generation.h"
 
 #include <llvm/ADT/StringExtras.h>
 #include <llvm/Support/raw_ostream.h>

@@ -12,6 +12,7 @@
 #include "compiler/artifact/LibraryWriter.h"
 #include "compiler/pipeline/CpuPipeline.h"
 #include "frontends/Error.h"
+#include "runtime/ForwardAbi.h"
 #include "frontends/GenerationConfig.h"
 #include "frontends/TokenizerImport.h"
 #include "runtime/Tokenizer.h"
@@ -158,7 +159,7 @@ llvm::Expected<CompileReport> compileCheckpoint(const CompileOptions &options) {
     artifactPath = llvm::StringRef(options.output).drop_back(2).str() + ".gemc";
   llvm::Expected<WrittenArtifact> written =
       writeArtifact(artifactPath, {model->checkpoint, *target, weights, kvCache, *code,
-                                   scratchBytes, "_mlir_ciface_gemc_forward", *generation,
+                                   scratchBytes, kForwardCInterfaceSymbol, *generation,
                                    std::move(*tokenizer), chatTemplateFor(config),
                                    std::move(runner)});
   if (!written)

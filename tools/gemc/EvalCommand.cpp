@@ -4,7 +4,7 @@
 #include "tools/gemc/Commands.h"
 #include "tools/gemc/Common.h"
 #include "frontends/Error.h"
-#include "runtime/Generation.h"
+#include "tools/runner/Generation.h"
 
 namespace gemc {
 

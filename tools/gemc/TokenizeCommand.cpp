@@ -6,7 +6,7 @@
 #include "frontends/Error.h"
 #include "frontends/TokenizerImport.h"
 #include "runtime/Artifact.h"
-#include "runtime/Generation.h"
+#include "tools/runner/Generation.h"
 #include "runtime/Tokenizer.h"
 #include "tools/gemc/Commands.h"
 #include "tools/gemc/Common.h"

@@ -3,7 +3,7 @@
 #include "tools/runner/Runner.h"
 
 #include "gemc/runtime.h"
-#include "runtime/Generation.h"
+#include "tools/runner/Generation.h"
 #include "runtime/TextSession.h"
 
 #include <unistd.h>

@@ -1,6 +1,6 @@
 //===- Generation.cpp - Token lists and token-id decoding, without LLVM ----===//
 
-#include "runtime/Generation.h"
+#include "tools/runner/Generation.h"
 
 #include <algorithm>
 #include <cerrno>

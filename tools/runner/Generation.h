@@ -1,7 +1,8 @@
 //===- Generation.h - Token lists and token-id decoding, without LLVM ------===//
 //
 // Shared by `gemc run --tokens`, `gemc eval` and the standalone runner (tools/gemc-run), which
-// must build without LLVM: errors are plain strings.
+// must build without LLVM: errors are plain strings. It prints and writes files, so it belongs
+// to the command-line tools, not to the runtime library that apps embed.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
