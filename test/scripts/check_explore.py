@@ -40,6 +40,8 @@ def main():
     ids = [int(t) for t in open(ids_file).read().replace(",", " ").split()]
     text = ",".join(map(str, ids))
     rows = list(csv.DictReader(open(os.path.join(out, "report.csv"))))
+    if not rows:
+        sys.exit("check_explore.py: %s/report.csv has no rows" % out)
     ref = log_softmax(logits(os.path.join(out, "reference.gemc"), text, len(ids)))[:-1]
     failed = False
     for row in rows:

@@ -86,4 +86,7 @@ TEST(TextConfig, NullFieldsTakeDefaultsAndEosMayBeAList) {
   EXPECT_FALSE(c.finalLogitSoftcapping);
   EXPECT_EQ(c.numExperts, 0);
   EXPECT_EQ(c.layerTypes, std::vector<LayerType>{LayerType::Full});
+  // A list of stop ids is generation_config's business (GenerationConfig reads it); the single
+  // eos id keeps its default.
+  EXPECT_EQ(c.eosTokenId, 1);
 }
