@@ -240,6 +240,12 @@ bool MappedArtifact::verify(std::string &error, bool checkTarget) {
     return false;
   }
   std::set<std::string_view> names;
+  // The byte ranges the checksums cover: the header's fields, the manifest, every section.
+  std::vector<std::pair<uint64_t, uint64_t>> checked = {
+      {0, offsetof(ArtifactHeader, reserved)},
+      {offsetof(ArtifactHeader, manifestOffset),
+       offsetof(ArtifactHeader, padding) - offsetof(ArtifactHeader, manifestOffset)},
+      {header.manifestOffset, header.manifestSize}};
   for (const artifact::Section *s : *m.sections()) {
     const char *name = s->name() ? s->name()->c_str() : "?";
     if (!names.insert(name).second) { // each checksum pass must cover new bytes
@@ -257,15 +263,9 @@ bool MappedArtifact::verify(std::string &error, bool checkTarget) {
       error = format("%s: section '%s' checksum mismatch: the file is damaged", path, name);
       return false;
     }
+    checked.push_back({s->offset(), s->size()});
   }
-  std::vector<std::pair<uint64_t, uint64_t>> used = {
-      {0, offsetof(ArtifactHeader, reserved)},
-      {offsetof(ArtifactHeader, manifestOffset), offsetof(ArtifactHeader, padding) -
-                                                     offsetof(ArtifactHeader, manifestOffset)},
-      {header.manifestOffset, header.manifestSize}};
-  for (const artifact::Section *s : *m.sections())
-    used.push_back({s->offset(), s->size()});
-  if (uint64_t at = firstNonZeroOutside(data_, size_, used); at != size_) {
+  if (uint64_t at = firstNonZeroOutside(data_, size_, checked); at != size_) {
     error = format("%s: byte %llu lies outside the header's fields, the manifest and every section "
                    "but is not zero: the file is damaged",
                    path, (unsigned long long)at);

@@ -132,7 +132,8 @@ runtimeArchives(const CpuTarget &target) {
   llvm::SmallString<256> lib = llvm::sys::path::parent_path(llvm::sys::path::parent_path(self));
   llvm::sys::path::append(lib, "lib");
   std::vector<std::unique_ptr<llvm::MemoryBuffer>> archives;
-  for (const char *file : {"libgemc_runtime.a", "libgemc_artifact_format.a"}) {
+  for (const char *file :
+       {"libgemc_runtime.a", "libgemc_artifact_format.a", "libgemc_cpu_features.a"}) {
     std::string path = (lib + "/" + file).str();
     auto buffer = llvm::MemoryBuffer::getFile(path, false, false);
     if (!buffer)
