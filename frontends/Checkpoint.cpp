@@ -2,7 +2,7 @@
 
 #include "frontends/Checkpoint.h"
 
-#include "frontends/Error.h"
+#include "runtime/common/Error.h"
 #include "frontends/JsonFields.h"
 
 #include <llvm/ADT/StringSet.h>

@@ -8,7 +8,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "frontends/Error.h"
+#include "runtime/common/Error.h"
 
 #include <llvm/Support/JSON.h>
 

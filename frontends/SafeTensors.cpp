@@ -2,7 +2,7 @@
 
 #include "frontends/SafeTensors.h"
 
-#include "frontends/Error.h"
+#include "runtime/common/Error.h"
 #include "frontends/JsonFields.h"
 
 #include <llvm/Support/JSON.h>
@@ -53,11 +53,10 @@ std::optional<uint64_t> checkedElementCount(const std::vector<int64_t> &shape) {
 }
 } // namespace
 
-int64_t TensorInfo::numElements() const {
-  int64_t count = 1;
-  for (int64_t dim : shape)
-    count *= dim;
-  return count;
+int64_t TensorInfo::numElements() const { return view().numElements(); }
+
+std::optional<TensorView> viewOf(const TensorInfo *tensor) {
+  return tensor ? std::optional(tensor->view()) : std::nullopt;
 }
 
 void releaseMappedPages(const TensorInfo &tensor, uint64_t offset, uint64_t size) {
@@ -80,10 +79,6 @@ llvm::Error checkFinite(const TensorInfo &tensor, int64_t first, int64_t count) 
   return makeError("{}: tensor '{}' holds {} at row {}, column {}: the checkpoint is damaged",
                    *tensor.file, tensor.name, value, (first + bad) / columns,
                    (first + bad) % columns);
-}
-
-std::string formatShape(const std::vector<int64_t> &shape) {
-  return fmt::format("[{}]", fmt::join(shape, ", "));
 }
 
 std::string TensorInfo::shapeString() const { return formatShape(shape); }

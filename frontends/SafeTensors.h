@@ -9,13 +9,14 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "frontends/DType.h"
+#include "runtime/common/TensorView.h"
 
 #include <llvm/ADT/StringMap.h>
 #include <llvm/Support/Error.h>
 #include <llvm/Support/MemoryBuffer.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,12 @@ struct TensorInfo {
   int64_t numElements() const;
   /// The shape as "[2, 3]".
   std::string shapeString() const;
+  TensorView view() const { return {dtype, shape, data}; }
 };
+
+/// The tensor's view, or nullopt for a tensor not found: adapts a checkpoint's find() to the
+/// reference interpreter's weight lookup.
+std::optional<TensorView> viewOf(const TensorInfo *tensor);
 
 /// Lets the kernel drop the pages of bytes [begin, begin + size) of the tensor from this
 /// process's memory (they are re-read from the file if touched again): a compile that streams a
@@ -44,9 +50,6 @@ void releaseMappedPages(const TensorInfo &tensor, uint64_t begin, uint64_t size)
 /// of a weight-dtype tensor hold a NaN or an infinity: a damaged checkpoint, which would
 /// otherwise compute NaN logits without a word.
 llvm::Error checkFinite(const TensorInfo &tensor, int64_t first, int64_t count);
-
-/// Prints a shape as "[2, 3]".
-std::string formatShape(const std::vector<int64_t> &shape);
 
 class SafeTensorsFile {
 public:

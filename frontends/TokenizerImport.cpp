@@ -2,7 +2,7 @@
 
 #include "frontends/TokenizerImport.h"
 
-#include "frontends/Error.h"
+#include "runtime/common/Error.h"
 #include "frontends/JsonFields.h"
 
 #include <llvm/ADT/StringExtras.h>

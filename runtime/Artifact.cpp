@@ -3,7 +3,7 @@
 #include "runtime/Artifact.h"
 
 #include "runtime/ArtifactFormat.h"
-#include "runtime/CpuFeatures.h"
+#include "runtime/common/CpuFeatures.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>

@@ -8,7 +8,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "runtime/ForwardAbi.h"
+#include "runtime/common/ForwardAbi.h"
 #include "runtime/artifact_generated.h"
 
 #include <memory>

@@ -8,7 +8,7 @@
 
 #include "compiler/artifact/ArtifactWriter.h"
 
-#include "frontends/Error.h"
+#include "runtime/common/Error.h"
 #include "runtime/ArtifactFormat.h"
 #include "runtime/artifact_generated.h"
 

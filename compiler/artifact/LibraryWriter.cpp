@@ -2,8 +2,8 @@
 
 #include "compiler/artifact/LibraryWriter.h"
 
-#include "frontends/Error.h"
-#include "runtime/ForwardAbi.h"
+#include "runtime/common/Error.h"
+#include "runtime/common/ForwardAbi.h"
 #include "targets/cpu/BlobObject.h"
 
 #include <llvm/ADT/StringExtras.h>
@@ -13,7 +13,6 @@
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/Path.h>
 #include <llvm/Support/raw_ostream.h>
-#include <mlir/IR/SymbolTable.h>
 #include <mlir/Parser/Parser.h>
 
 namespace gemc {
@@ -22,22 +21,6 @@ namespace {
 constexpr const char *kRuntimeHeader =
 #include "compiler/artifact/RuntimeHeader.inc"
     ;
-
-/// Gives the generated entry points NAME-specific symbols.
-llvm::Error renameEntryPoints(mlir::ModuleOp module, const std::string &name) {
-  mlir::MLIRContext *context = module.getContext();
-  for (auto [from, to] :
-       {std::pair<std::string, std::string>{kForwardSymbol, name + "_gemc_forward"},
-        {kForwardCInterfaceSymbol, name + "_forward"}}) {
-    mlir::Operation *op = mlir::SymbolTable::lookupSymbolIn(module, from);
-    auto newName = mlir::StringAttr::get(context, to);
-    if (!op || failed(mlir::SymbolTable::replaceAllSymbolUses(mlir::StringAttr::get(context, from),
-                                                              newName, module)))
-      return makeError("--emit lib: the lowered module has no '{}' (a gemc bug)", from);
-    mlir::SymbolTable::setSymbolName(op, newName);
-  }
-  return llvm::Error::success();
-}
 
 /// NAME_open_file(path, model) always; NAME_open(model) over the linked-in artifact when the
 /// weights are embedded.
@@ -70,19 +53,6 @@ llvm.func @{0}_open(%model: !llvm.ptr) -> i32 {{
 )",
                           name, artifactSize);
   return source;
-}
-
-/// Moves the glue's functions into `module`; the glue's stand-in declaration of the entry point
-/// (there so it parses on its own) gives way to the real one.
-llvm::Error addGlue(mlir::ModuleOp module, const std::string &source) {
-  mlir::OwningOpRef<mlir::ModuleOp> glue =
-      mlir::parseSourceString<mlir::ModuleOp>(source, module.getContext());
-  if (!glue)
-    return makeError("--emit lib: the generated glue does not parse (a gemc bug)");
-  for (mlir::Operation &op : llvm::make_early_inc_range(glue->getBody()->getOperations()))
-    if (!mlir::SymbolTable::lookupSymbolIn(module, mlir::SymbolTable::getSymbolName(&op)))
-      op.moveBefore(module.getBody(), module.getBody()->end());
-  return llvm::Error::success();
 }
 
 std::string headerText(const std::string &name, const std::string &stem, const CpuTarget &target,
@@ -133,7 +103,7 @@ runtimeArchives(const CpuTarget &target) {
   llvm::sys::path::append(lib, "lib");
   std::vector<std::unique_ptr<llvm::MemoryBuffer>> archives;
   for (const char *file :
-       {"libgemc_runtime.a", "libgemc_artifact_format.a", "libgemc_cpu_features.a"}) {
+       {"libgemc_runtime.a", "libgemc_artifact_format.a", "libgemc_common.a"}) {
     std::string path = (lib + "/" + file).str();
     auto buffer = llvm::MemoryBuffer::getFile(path, false, false);
     if (!buffer)
@@ -171,25 +141,34 @@ std::string libraryName(const std::string &output) {
   return stem.empty() || llvm::isDigit(stem[0]) ? "_" + stem : stem;
 }
 
-llvm::Error writeLibrary(mlir::ModuleOp module, const CpuTarget &target,
-                         const LibraryRequest &request) {
+llvm::Error writeLibrary(llvm::StringRef modelObject, mlir::MLIRContext *context,
+                         const CpuTarget &target, const LibraryRequest &request) {
   auto archives = runtimeArchives(target);
   if (!archives)
     return archives.takeError();
   const std::string &name = request.name;
-  if (llvm::Error e = renameEntryPoints(module, name))
-    return e;
-  if (llvm::Error e = addGlue(module, glueSource(name, request.artifact.manifestChecksum,
-                                                 request.artifact.size, request.embedWeights)))
-    return e;
-  llvm::Expected<std::string> code = emitObject(module, target);
+  // The glue stands alone (it declares the entry point it takes the address of).
+  mlir::OwningOpRef<mlir::ModuleOp> glue = mlir::parseSourceString<mlir::ModuleOp>(
+      glueSource(name, request.artifact.manifestChecksum, request.artifact.size,
+                 request.embedWeights),
+      context);
+  if (!glue)
+    return makeError("--emit lib: the generated glue does not parse (a gemc bug)");
+  llvm::Expected<std::string> glueObject = emitObject(*glue, target);
+  if (!glueObject)
+    return glueObject.takeError();
+  llvm::Expected<std::string> code =
+      renameSymbols(modelObject, {{kForwardSymbol, name + "_gemc_forward"},
+                                  {kForwardCInterfaceSymbol, name + "_forward"}});
   if (!code)
     return code.takeError();
 
   // Members refer to their names and bytes; both must outlive writeArchive.
-  std::string codeMember = name + "_model.o", weightsMember = name + "_weights.o";
+  std::string codeMember = name + "_model.o", glueMember = name + "_open.o",
+              weightsMember = name + "_weights.o";
   std::vector<llvm::NewArchiveMember> members;
   members.emplace_back(llvm::MemoryBufferRef(*code, codeMember));
+  members.emplace_back(llvm::MemoryBufferRef(*glueObject, glueMember));
   std::string blobPath = request.output + ".weights.o.tmp";
   std::unique_ptr<llvm::MemoryBuffer> blob;
   if (request.embedWeights) {

@@ -31,9 +31,11 @@ struct LibraryRequest {
 /// The C identifier for a library written to `output` ("libgemma-e2b.a" -> "gemma_e2b").
 std::string libraryName(const std::string &output);
 
-/// Adds the NAME_open glue to the lowered (LLVM dialect) `module`, compiles it, and writes the
-/// archive and header of `request`.
-llvm::Error writeLibrary(mlir::ModuleOp module, const CpuTarget &target,
-                         const LibraryRequest &request);
+/// Writes the archive and header of `request`: `modelObject` (the object the artifact's code
+/// section was linked from, so the model's code is generated once) with its entry points
+/// renamed NAME_* (several models link into one program), the NAME_open glue compiled in
+/// `context`, the artifact as data when embedded, and the runtime.
+llvm::Error writeLibrary(llvm::StringRef modelObject, mlir::MLIRContext *context,
+                         const CpuTarget &target, const LibraryRequest &request);
 
 } // namespace gemc

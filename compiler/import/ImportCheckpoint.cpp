@@ -49,14 +49,6 @@ private:
   Value ids_, startPos_, pleInputs_;
 };
 
-Type elementType(OpBuilder &b, DType dtype) {
-  switch (dtype) {
-  case DType::BF16: return b.getBF16Type();
-  case DType::F16: return b.getF16Type();
-  default: return b.getF32Type();
-  }
-}
-
 OwningOpRef<ModuleOp> ModuleImporter::run() {
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc_);
   builder_.setInsertionPointToEnd(module->getBody());
@@ -97,7 +89,10 @@ OwningOpRef<ModuleOp> ModuleImporter::run() {
 
 Value ModuleImporter::weight(const TensorSpec &spec) {
   const TensorInfo *tensor = ckpt_.find(spec.name);
-  auto type = RankedTensorType::get(spec.shape, elementType(builder_, tensor->dtype));
+  // The checkpoint was checked to hold bf16, f16 or f32 weights only.
+  WeightFormat format = floatFormatOf(tensor->dtype).value_or(WeightFormat::F32);
+  auto type =
+      RankedTensorType::get(spec.shape, gemma::elementTypeOf(format, builder_.getContext()));
   return gemma::WeightOp::create(builder_, loc_, type, builder_.getStringAttr(spec.name),
                                  StringAttr());
 }

@@ -2,6 +2,8 @@
 
 #include "compiler/lowering/KernelBuilder.h"
 
+#include "dialects/gemma/GemmaOps.h"
+
 #include <mlir/Dialect/Arith/IR/Arith.h>
 #include <mlir/Dialect/Math/IR/Math.h>
 #include <mlir/Dialect/SCF/IR/SCF.h>
@@ -74,11 +76,7 @@ void KernelBuilder::store(Value vector, Value memref, ValueRange prefix, Value i
 
 WeightRows KernelBuilder::plainRows(Value memref) {
   auto type = cast<MemRefType>(memref.getType());
-  Type element = type.getElementType();
-  WeightFormat format = element.isBF16()  ? WeightFormat::BF16
-                        : element.isF16() ? WeightFormat::F16
-                                          : WeightFormat::F32;
-  return {memref, format, type.getShape().back()};
+  return {memref, gemma::floatFormatOf(type.getElementType()), type.getShape().back()};
 }
 
 Value KernelBuilder::loadBytes(Value memref, ValueRange row, Value byte, int64_t count) {
@@ -94,19 +92,14 @@ KernelBuilder::BlockScales KernelBuilder::loadScales(const WeightRows &w, ValueR
     Value value = vector::ExtractOp::create(b_, cast, ArrayRef<int64_t>{lane});
     return type.isF32() ? value : arith::ExtFOp::create(b_, b_.getF32Type(), value).getResult();
   };
+  int64_t scaleBytes = rowLayout(w.format, w.columns).scaleBytes;
+  Value bytes = loadBytes(w.data, row, arith::MulIOp::create(b_, block, index(scaleBytes)),
+                          scaleBytes);
   switch (w.format) {
-  case WeightFormat::Q8_Ch:
-    return {scalar(loadBytes(w.data, row, index(0), 4), b_.getF32Type(), 1, 0), Value()};
-  case WeightFormat::Q4_1: {
-    Value bytes = loadBytes(w.data, row, arith::MulIOp::create(b_, block, index(4)), 4);
+  case WeightFormat::Q8_Ch: return {scalar(bytes, b_.getF32Type(), 1, 0), Value()};
+  case WeightFormat::Q4_1:
     return {scalar(bytes, b_.getF16Type(), 2, 0), scalar(bytes, b_.getF16Type(), 2, 1)};
-  }
-  case WeightFormat::Q8_0:
-  case WeightFormat::Q4_0: {
-    Value bytes = loadBytes(w.data, row, arith::MulIOp::create(b_, block, index(2)), 2);
-    return {scalar(bytes, b_.getF16Type(), 1, 0), Value()};
-  }
-  default: return {};
+  default: return {scalar(bytes, b_.getF16Type(), 1, 0), Value()}; // q8_0, q4_0
   }
 }
 
@@ -115,18 +108,16 @@ Value KernelBuilder::decodeChunk(const WeightRows &w, ValueRange row, Value bloc
   auto type = VectorType::get({width}, b_.getF32Type());
   if (isFloatFormat(w.format))
     return load(w.data, row, column, type);
-  int64_t blocks = (w.columns + kQuantBlock - 1) / kQuantBlock;
+  RowLayout layout = rowLayout(w.format, w.columns);
   Value values;
   if (w.format == WeightFormat::Q8_0 || w.format == WeightFormat::Q8_Ch) {
-    int64_t headerBytes = w.format == WeightFormat::Q8_0 ? 2 * blocks : 4;
-    Value bytes = loadBytes(w.data, row, arith::AddIOp::create(b_, column, index(headerBytes)),
-                            width);
+    Value bytes = loadBytes(
+        w.data, row, arith::AddIOp::create(b_, column, index(layout.valuesOffset)), width);
     values = arith::SIToFPOp::create(b_, type, bytes);
   } else { // 4-bit: value j of a block in byte j % 16, low nibble for j < 16
-    int64_t headerBytes = (w.format == WeightFormat::Q4_1 ? 4 : 2) * blocks;
     Value byte = arith::AddIOp::create(
-        b_, arith::MulIOp::create(b_, block, index(kQuantBlock / 2)),
-        index(headerBytes + offset % (kQuantBlock / 2)));
+        b_, arith::MulIOp::create(b_, block, index(layout.blockValueBytes)),
+        index(layout.valuesOffset + offset % layout.blockValueBytes));
     Value bytes = loadBytes(w.data, row, byte, width);
     auto bytesType = cast<VectorType>(bytes.getType());
     auto constant = [&](int64_t v) {

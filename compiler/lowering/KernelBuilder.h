@@ -19,7 +19,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "dialects/gemma/WeightFormat.h"
+#include "runtime/common/WeightFormat.h"
 
 #include <mlir/Dialect/MemRef/IR/MemRef.h>
 #include <mlir/IR/ImplicitLocOpBuilder.h>

@@ -311,12 +311,8 @@ void ForwardLowering::lowerWeight(gemma::WeightOp op) {
   WeightFormat format = op.storedFormat();
   SmallVector<int64_t> shape(type.getShape());
   Type element = b_.getI8Type();
-  if (format == WeightFormat::F32)
-    element = b_.getF32Type();
-  else if (format == WeightFormat::BF16)
-    element = b_.getBF16Type();
-  else if (format == WeightFormat::F16)
-    element = b_.getF16Type();
+  if (isFloatFormat(format))
+    element = gemma::elementTypeOf(format, b_.getContext());
   else
     shape.back() = int64_t(rowBytes(format, shape.back()));
   places_[op.getResult()] = {BufferPlace::Weights, weights_.find(op.getName())->offset,

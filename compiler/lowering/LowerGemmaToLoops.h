@@ -1,7 +1,7 @@
 //===- LowerGemmaToLoops.h - gemma ops to memref/scf/vector code ----------===//
 #pragma once
 
-#include "runtime/ForwardAbi.h"
+#include "runtime/common/ForwardAbi.h"
 
 #include <mlir/Pass/Pass.h>
 
@@ -14,7 +14,7 @@ struct CpuLoweringOptions {
   int64_t maxChunk = 64;   // the most tokens one call may evaluate (sizes the KV rings)
 };
 
-/// The pass lowers the model's forward function to the entry point that runtime/ForwardAbi.h
+/// The pass lowers the model's forward function to the entry point that runtime/common/ForwardAbi.h
 /// describes (kForwardSymbol, with its C interface kForwardCInterfaceSymbol). `scratch` holds
 /// all activations: the pass records its size in bytes in the module attribute
 /// `gemc.scratch_bytes`.

@@ -13,7 +13,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "dialects/gemma/WeightFormat.h"
+#include "runtime/common/WeightFormat.h"
 
 #include <mlir/Dialect/Func/IR/FuncOps.h>
 

@@ -2,7 +2,7 @@
 
 #include "compiler/quant/QuantConfig.h"
 
-#include "frontends/Error.h"
+#include "runtime/common/Error.h"
 
 #include <llvm/ADT/SmallString.h>
 #include <llvm/Support/GlobPattern.h>

@@ -2,7 +2,7 @@
 //
 // A quantization config maps tensor classes (token embedding, LM head, PLE table, PLE
 // projections, attention, MLP, MoE router, experts) and tensor-name patterns to weight formats
-// (dialects/gemma/WeightFormat.h). `--quant q4_0` is the config {default: q4_0}; `--quant-config
+// (runtime/common/WeightFormat.h). `--quant q4_0` is the config {default: q4_0}; `--quant-config
 // FILE` reads one from JSON or YAML:
 //
 //   default: q4_0                 # every matrix not named below (absent: keep the checkpoint's)
@@ -15,7 +15,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "dialects/gemma/WeightFormat.h"
+#include "runtime/common/WeightFormat.h"
 #include "frontends/SafeTensors.h"
 
 #include <llvm/Support/Error.h>

@@ -63,14 +63,26 @@ constexpr int64_t kAny = ShapedType::kDynamic;
 
 } // namespace
 
+WeightFormat floatFormatOf(Type element) {
+  return element.isBF16() ? WeightFormat::BF16
+         : element.isF16() ? WeightFormat::F16
+                           : WeightFormat::F32;
+}
+
+Type elementTypeOf(WeightFormat floatFormat, MLIRContext *context) {
+  Builder b(context);
+  switch (floatFormat) {
+  case WeightFormat::BF16: return b.getBF16Type();
+  case WeightFormat::F16: return b.getF16Type();
+  default: return b.getF32Type();
+  }
+}
+
 WeightFormat WeightOp::storedFormat() {
   if (std::optional<StringRef> format = getFormat())
     if (std::optional<WeightFormat> parsed = parseWeightFormat(*format))
       return *parsed;
-  Type element = getType().getElementType();
-  return element.isBF16() ? WeightFormat::BF16
-         : element.isF16() ? WeightFormat::F16
-                           : WeightFormat::F32;
+  return floatFormatOf(getType().getElementType());
 }
 
 LogicalResult WeightOp::verify() {

@@ -8,7 +8,7 @@
 
 #include "targets/cpu/BlobObject.h"
 
-#include "frontends/Error.h"
+#include "runtime/common/Error.h"
 
 #include <llvm/BinaryFormat/ELF.h>
 #include <llvm/Support/FileSystem.h>

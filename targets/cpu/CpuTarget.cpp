@@ -2,14 +2,17 @@
 
 #include "targets/cpu/CpuTarget.h"
 
-#include "frontends/Error.h"
-#include "runtime/CpuFeatures.h"
+#include "runtime/common/Error.h"
+#include "runtime/common/CpuFeatures.h"
 
 #include <llvm/ADT/StringMap.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/MC/TargetRegistry.h>
+#include <llvm/ObjCopy/ConfigManager.h>
+#include <llvm/ObjCopy/ObjCopy.h>
+#include <llvm/Object/Binary.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/FileUtilities.h>
@@ -36,7 +39,7 @@ bool runsOnHostArchitecture(const CpuTarget &target) {
 
 llvm::Expected<CpuTarget> lookupCpuTarget(const std::string &name) {
   // Every feature the CPU level implies is spelled out: the runtime checks the list against
-  // the CPU it runs on (runtime/CpuFeatures.h).
+  // the CPU it runs on (runtime/common/CpuFeatures.h).
   constexpr const char *kV3 = "+sse3,+ssse3,+sse4.1,+sse4.2,+popcnt,+cx16,+sahf,+avx,+avx2,+fma,"
                               "+f16c,+bmi,+bmi2,+lzcnt,+movbe,+xsave";
   if (name == "x86-64-v3")
@@ -51,8 +54,8 @@ llvm::Expected<CpuTarget> lookupCpuTarget(const std::string &name) {
                      "aarch64-neon",
                      name);
   // The architecture's base CPU plus exactly the host's features that the runtime can detect
-  // (runtime/CpuFeatures.h), tuned for the host CPU: an artifact never needs a feature that a
-  // loader cannot check before running it.
+  // (runtime/common/CpuFeatures.h), tuned for the host CPU: an artifact never needs a feature
+  // that a loader cannot check before running it.
   bool aarch64 = llvm::StringRef(llvm::sys::getProcessTriple()).starts_with("aarch64");
   CpuTarget host{name, llvm::sys::getProcessTriple(), aarch64 ? "generic" : "x86-64",
                  llvm::sys::getHostCPUName().str(), "", aarch64 ? 4 : 8};
@@ -129,10 +132,24 @@ llvm::Expected<std::string> emitObject(mlir::ModuleOp module, const CpuTarget &t
   return std::string(object.str());
 }
 
-llvm::Expected<std::string> emitSharedObject(mlir::ModuleOp module, const CpuTarget &target) {
-  llvm::Expected<std::string> object = emitObject(module, target);
-  if (!object)
-    return object.takeError();
+llvm::Expected<std::string>
+renameSymbols(llvm::StringRef object,
+              const std::vector<std::pair<std::string, std::string>> &renames) {
+  auto binary = llvm::object::createBinary(llvm::MemoryBufferRef(object, "object"));
+  if (!binary)
+    return makeError("cannot read the generated object: {}", llvm::toString(binary.takeError()));
+  llvm::objcopy::ConfigManager config;
+  for (const auto &[from, to] : renames)
+    config.Common.SymbolsToRename[from] = to;
+  std::string renamed;
+  llvm::raw_string_ostream os(renamed);
+  if (llvm::Error error = llvm::objcopy::executeObjcopyOnBinary(config, **binary, os))
+    return makeError("cannot rename the generated object's symbols: {}",
+                     llvm::toString(std::move(error)));
+  return renamed;
+}
+
+llvm::Expected<std::string> linkSharedObject(llvm::StringRef object) {
   llvm::ErrorOr<std::string> lld = llvm::sys::findProgramByName("ld.lld", {GEMC_LLVM_TOOLS_DIR});
   if (!lld)
     return makeError("cannot find ld.lld (package lld-22) to link the code section");
@@ -144,7 +161,7 @@ llvm::Expected<std::string> emitSharedObject(mlir::ModuleOp module, const CpuTar
   llvm::FileRemover removeObject(objectPath), removeLibrary(libraryPath);
   {
     std::ofstream out(objectPath.c_str(), std::ios::binary);
-    out.write(object->data(), std::streamsize(object->size()));
+    out.write(object.data(), std::streamsize(object.size()));
   }
   std::string message;
   llvm::StringRef args[] = {*lld, "-shared", "--hash-style=both", "-o", libraryPath, objectPath};

@@ -30,11 +30,15 @@ bool runsOnHostArchitecture(const CpuTarget &target);
 llvm::Expected<CpuTarget> lookupCpuTarget(const std::string &name);
 std::vector<std::string> cpuTargetNames();
 
-/// Compiles an LLVM-dialect module to a shared object for `target` (in memory): LLVM IR, -O3,
-/// an object file from the target's TargetMachine, then `ld.lld -shared`.
-llvm::Expected<std::string> emitSharedObject(mlir::ModuleOp llvmDialectModule,
-                                             const CpuTarget &target);
-/// The relocatable object alone (for --emit obj and disassembly tests).
+/// Compiles an LLVM-dialect module to a relocatable object for `target` (in memory): LLVM IR,
+/// -O3, then the target's TargetMachine.
 llvm::Expected<std::string> emitObject(mlir::ModuleOp llvmDialectModule, const CpuTarget &target);
+/// Links such an object into a shared object (`ld.lld -shared`, in memory): an artifact's code.
+llvm::Expected<std::string> linkSharedObject(llvm::StringRef object);
+/// The object with its symbols renamed (from, to), references included (llvm-objcopy's
+/// --redefine-sym, in memory).
+llvm::Expected<std::string>
+renameSymbols(llvm::StringRef object,
+              const std::vector<std::pair<std::string, std::string>> &renames);
 
 } // namespace gemc

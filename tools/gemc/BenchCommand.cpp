@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "frontends/Error.h"
+#include "runtime/common/Error.h"
 #include "gemc/runtime.h"
 #include "runtime/Artifact.h"
 #include "tools/gemc/Commands.h"

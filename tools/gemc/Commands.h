@@ -1,13 +1,13 @@
 //===- Commands.h - The subcommands of gemc ---------------------------------===//
 //
 // Each subcommand is a plain options struct filled by CLI11 in main.cpp and a function that
-// runs it and returns an llvm::Error for main to print. Shared pieces (loading a checkpoint,
-// token parsing, greedy decoding, atomic output) are in Common.h.
+// runs it and returns an llvm::Error for main to print. Loading and compiling a checkpoint is
+// compiler/driver's; token parsing is in Common.h.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "targets/cpu/CpuTarget.h"
+#include "compiler/driver/CompileCheckpoint.h"
 #include "tools/runner/Runner.h"
 
 #include <llvm/Support/Error.h>
@@ -17,31 +17,8 @@
 
 namespace gemc {
 
-/// --quant FORMAT or --quant-config FILE (at most one); neither keeps the checkpoint's dtypes.
-struct QuantOptions {
-  std::string format, configFile;
-};
-
-struct CompileOptions {
-  std::string checkpoint;
-  QuantOptions quant;
-  std::string output;
-  std::string emit = "artifact";
-  std::string target = "host";
-  int64_t maxChunk = 64;
-  std::string libWeights = "embedded"; // --emit lib: embedded (linked in) or file (NAME.gemc)
-};
+/// compileCheckpoint (compiler/driver), then the summary line on stderr.
 llvm::Error runCompile(const CompileOptions &options);
-
-/// What a compile wrote (empty `outputs` for --emit mlir, llvm and obj).
-struct CompileReport {
-  std::string outputs;
-  CpuTarget target;
-  uint64_t codeBytes = 0, weightBytes = 0;
-  double seconds = 0;
-};
-/// runCompile without the summary line on stderr.
-llvm::Expected<CompileReport> compileCheckpoint(const CompileOptions &options);
 
 struct EvalOptions {
   std::string checkpoint;

@@ -3,7 +3,7 @@
 #include "dialects/gemma/interpreter/Interpreter.h"
 #include "tools/gemc/Commands.h"
 #include "tools/gemc/Common.h"
-#include "frontends/Error.h"
+#include "runtime/common/Error.h"
 #include "tools/runner/Generation.h"
 
 namespace gemc {
@@ -20,7 +20,7 @@ llvm::Error runEval(const EvalOptions &options) {
     return prompt.takeError();
   auto forward = model->module->lookupSymbol<mlir::func::FuncOp>("forward");
   gemma::Interpreter interpreter(
-      forward, [&](llvm::StringRef name) { return model->checkpoint.find(name); });
+      forward, [&](llvm::StringRef name) { return viewOf(model->checkpoint.find(name)); });
   auto evaluate = [&](const std::vector<int32_t> &ids, std::vector<float> &rows,
                       std::string &error) {
     llvm::Expected<gemma::Tensor> logits = interpreter.run(ids);

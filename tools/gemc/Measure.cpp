@@ -2,7 +2,7 @@
 
 #include "tools/gemc/Measure.h"
 
-#include "frontends/Error.h"
+#include "runtime/common/Error.h"
 #include "runtime/WorkerPool.h"
 
 #include <algorithm>

@@ -11,7 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/quant/QuantConfig.h"
-#include "frontends/Error.h"
+#include "runtime/common/Error.h"
 #include "runtime/Artifact.h"
 #include "tools/gemc/Commands.h"
 #include "tools/gemc/Common.h"

@@ -1,6 +1,6 @@
 //===- RunCommand.cpp - gemc run, gemc chat and gemc inspect ----------------===//
 
-#include "frontends/Error.h"
+#include "runtime/common/Error.h"
 #include "gemc/runtime.h"
 #include "runtime/Artifact.h"
 #include "tools/gemc/Commands.h"

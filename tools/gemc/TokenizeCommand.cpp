@@ -3,7 +3,7 @@
 // Prints the ids of a text with the tokenizer of a checkpoint directory, a tokenizer.json or
 // tokenizer.model, or a compiled artifact (the one its runtime will use).
 
-#include "frontends/Error.h"
+#include "runtime/common/Error.h"
 #include "frontends/TokenizerImport.h"
 #include "runtime/Artifact.h"
 #include "tools/runner/Generation.h"

@@ -3,7 +3,7 @@
 #include "dialects/gemma/interpreter/Interpreter.h"
 
 #include "dialects/gemma/GemmaOps.h"
-#include "frontends/Error.h"
+#include "runtime/common/Error.h"
 
 #include <llvm/ADT/TypeSwitch.h>
 #include <mlir/Dialect/Arith/IR/Arith.h>
@@ -28,16 +28,16 @@ namespace {
 
 /// A checkpoint tensor seen as [rows, rowSize] for the shape its gemma.weight op declares.
 struct Weight {
-  const TensorInfo *info;
+  TensorView info;
   int64_t rowSize;                   // the last dimension
   std::optional<WeightFormat> format; // the values are those this format stores
 
-  int64_t rows() const { return info->numElements() / rowSize; }
+  int64_t rows() const { return info.numElements() / rowSize; }
   /// Decodes rows [first, first + count) to f32.
   std::vector<float> decodeRows(int64_t first, int64_t count = 1) const {
     std::vector<float> out(count * rowSize);
-    unsigned size = dtypeSize(info->dtype);
-    decodeToFloat(info->dtype, info->data + first * rowSize * size, count * rowSize, out.data());
+    unsigned size = dtypeSize(info.dtype);
+    decodeToFloat(info.dtype, info.data + first * rowSize * size, count * rowSize, out.data());
     for (int64_t r = 0; format && r < count; ++r)
       roundTripRow(*format, out.data() + r * rowSize, rowSize);
     return out;
@@ -194,18 +194,17 @@ llvm::Error Interpreter::Frame::execute(Operation &op) {
 }
 
 llvm::Expected<Weight> Interpreter::Frame::loadWeight(WeightOp op) {
-  const TensorInfo *info = interp_.weights_(op.getName());
+  std::optional<TensorView> info = interp_.weights_(op.getName());
   auto type = cast<RankedTensorType>(op.getType());
   if (!info)
     return makeError("interpreter: checkpoint has no tensor '{}'", op.getName().str());
-  std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
-  Type element = type.getElementType();
-  DType expected = element.isBF16() ? DType::BF16 : element.isF16() ? DType::F16 : DType::F32;
-  if (info->shape != shape || info->dtype != expected)
+  ArrayRef<int64_t> shape = type.getShape();
+  DType expected = dtypeOf(floatFormatOf(type.getElementType()));
+  if (!llvm::equal(info->shape, shape) || info->dtype != expected)
     return makeError("interpreter: tensor '{}' is {} {} in the checkpoint but the IR says {} {}",
-                     info->name, dtypeName(info->dtype), info->shapeString(),
+                     op.getName().str(), dtypeName(info->dtype), formatShape(info->shape),
                      dtypeName(expected), formatShape(shape));
-  return Weight{info, shape.back(),
+  return Weight{*info, shape.back(),
                 op.getFormat() ? std::optional(op.storedFormat()) : std::nullopt};
 }
 

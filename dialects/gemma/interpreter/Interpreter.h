@@ -9,7 +9,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "frontends/SafeTensors.h"
+#include "runtime/common/TensorView.h"
 
 #include <mlir/Dialect/Func/IR/FuncOps.h>
 
@@ -32,8 +32,8 @@ struct Tensor {
   const float *row(int64_t i) const { return data.data() + i * rowSize(); }
 };
 
-/// Finds a checkpoint tensor by name; nullptr if absent.
-using WeightLookup = std::function<const TensorInfo *(llvm::StringRef name)>;
+/// Finds a weight by name (a checkpoint's tensor, a test's buffer); nullopt if absent.
+using WeightLookup = std::function<std::optional<TensorView>(llvm::StringRef name)>;
 
 class Interpreter {
 public:

@@ -57,7 +57,7 @@ CompiledCheckpoint compile(const std::string &dir, int64_t maxChunk) {
   compiled.context->loadAllAvailableDialects();
   auto module = importCheckpoint(*compiled.context, *checkpoint);
   compiled.jit = test::jitCompile(
-      *module, [&](llvm::StringRef name) { return checkpoint->find(name); }, maxChunk);
+      *module, [&](llvm::StringRef name) { return viewOf(checkpoint->find(name)); }, maxChunk);
   return compiled;
 }
 
@@ -104,7 +104,8 @@ TEST_P(CpuForward, MatchesReferenceLogitsInEveryChunking) {
       firstRun = logits;
       continue;
     }
-    EXPECT_TRUE(test::allClose(logits, firstRun, 1e-4)) << "chunk " << chunk << " against one batch";
+    EXPECT_TRUE(test::allClose(logits, firstRun, 1e-4))
+        << "chunk " << chunk << " against one batch";
   }
 }
 

@@ -47,7 +47,7 @@ std::unique_ptr<JitModel> jitCompile(mlir::ModuleOp module, const gemma::WeightL
   KvCachePlan kv = planKvCache(forward, maxChunk);
   model->weights.resize(layout.totalBytes);
   for (const WeightLayout::Entry &entry : layout.entries) {
-    const TensorInfo &tensor = *weights(entry.name);
+    TensorView tensor = *weights(entry.name);
     int64_t columns = tensor.shape.back();
     storeRows(tensor.dtype, tensor.data, tensor.numElements() / columns, columns, entry.format,
               model->weights.data() + entry.offset);

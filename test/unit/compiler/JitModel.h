@@ -8,7 +8,7 @@
 #pragma once
 
 #include "dialects/gemma/interpreter/Interpreter.h"
-#include "runtime/ForwardAbi.h"
+#include "runtime/common/ForwardAbi.h"
 #include "runtime/WorkerPool.h"
 
 #include <mlir/ExecutionEngine/ExecutionEngine.h>

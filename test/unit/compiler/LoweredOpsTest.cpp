@@ -174,7 +174,7 @@ TEST_P(LoweredOps, MatchInterpreter) {
     writer.addRandom(name, shape, true, seed++);
   }
   std::unique_ptr<SafeTensorsFile> file = writer.open();
-  gemma::WeightLookup lookup = [&](llvm::StringRef name) { return file->find(name); };
+  gemma::WeightLookup lookup = [&](llvm::StringRef name) { return viewOf(file->find(name)); };
 
   mlir::DialectRegistry registry;
   registerCpuPipelineDialects(registry);

@@ -11,8 +11,8 @@
 
 #include "gemc/runtime.h"
 #include "runtime/ArtifactFormat.h"
-#include "runtime/CpuFeatures.h"
-#include "runtime/ForwardAbi.h"
+#include "runtime/common/CpuFeatures.h"
+#include "runtime/common/ForwardAbi.h"
 #include "test/unit/runtime/FakeArtifact.h"
 
 #include <gtest/gtest.h>

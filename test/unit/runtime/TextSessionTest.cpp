@@ -6,11 +6,11 @@
 #include "runtime/TextSession.h"
 
 #include "../NumericCompare.h"
+#include "compiler/driver/CompileCheckpoint.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 
 namespace gemc {
@@ -22,9 +22,11 @@ struct CompiledArtifact {
                       ("gemc-text-session-" + std::to_string(getpid()) + ".gemc"))
                          .string();
   CompiledArtifact() {
-    std::string command = std::string(GEMC_BINARY_DIR) + "/gemc compile " + GEMC_TEST_DATA_DIR +
-                          "/refdata/e2b-tiny -o " + path + " 2> /dev/null";
-    EXPECT_EQ(std::system(command.c_str()), 0) << command;
+    CompileOptions options;
+    options.checkpoint = std::string(GEMC_TEST_DATA_DIR) + "/refdata/e2b-tiny";
+    options.output = path;
+    llvm::Expected<CompileReport> report = compileCheckpoint(options);
+    EXPECT_TRUE(bool(report)) << llvm::toString(report.takeError());
   }
   ~CompiledArtifact() { std::filesystem::remove(path); }
 };

@@ -36,7 +36,7 @@ protected:
     EXPECT_TRUE(module_) << text;
     file_ = weights_.open();
     return gemma::Interpreter(module_->lookupSymbol<mlir::func::FuncOp>("forward"),
-                              [&](llvm::StringRef name) { return file_->find(name); });
+                              [&](llvm::StringRef name) { return viewOf(file_->find(name)); });
   }
 
   /// The error of running `body` on `ids`, or "" if it succeeds.

@@ -7,7 +7,7 @@
 // refused with a message instead of dying with SIGILL. No LLVM here (the runtime has none), so
 // the table of detectable features lives in CpuFeatures.cpp; an artifact that requires a feature
 // the table does not know is refused too, and `gemc compile --target host` asks only for
-// features in the table (targets/cpu links this file alone, as gemc_cpu_features).
+// features in the table (targets/cpu links it through gemc_common).
 //
 //===----------------------------------------------------------------------===//
 #pragma once

@@ -1,7 +1,9 @@
-//===- Error.h - Error helpers for the frontends -----------------------===//
+//===- Error.h - Errors of the layers that use LLVM ------------------------===//
 //
-// Every frontend failure is an llvm::Error whose message is meant for a person: it names the
-// file and the field or tensor, and what was expected and found (design.md invariant 6).
+// Every failure of the frontends, the dialect and the compiler is an llvm::Error whose message
+// is meant for a person: it names the file and the field or tensor, and what was expected and
+// found (design.md invariant 6). Header-only; the runtime, which has no LLVM, reports errors as
+// strings and does not include it.
 //
 //===----------------------------------------------------------------------===//
 #pragma once

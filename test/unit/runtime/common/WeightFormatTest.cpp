@@ -1,11 +1,12 @@
 //===- WeightFormatTest.cpp - Round trips of the weight formats ------------===//
 //
-// Bounds follow from each format's definition (dialects/gemma/WeightFormat.h); f16 rounding is
+// Bounds follow from each format's definition (runtime/common/WeightFormat.h); f16 rounding is
 // checked against the exact f16 decoder on every bit pattern.
 
+#include "runtime/common/WeightFormat.h"
+
 #include "../../NumericCompare.h"
-#include "dialects/gemma/WeightFormat.h"
-#include "frontends/DType.h"
+#include "runtime/common/DType.h"
 
 #include <gtest/gtest.h>
 

@@ -1,10 +1,11 @@
 //===- WeightFormat.cpp - What a quantized weight means -------------------===//
 
-#include "dialects/gemma/WeightFormat.h"
+#include "runtime/common/WeightFormat.h"
 
-#include "frontends/DType.h"
+#include "runtime/common/DType.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -68,8 +69,6 @@ int32_t nibble(const uint8_t *packed, int64_t j) {
 }
 
 /// Bytes of a block's scale (and minimum) at the start of a row.
-uint64_t blockHeaderBytes(WeightFormat format) { return format == WeightFormat::Q4_1 ? 4 : 2; }
-
 /// Quantizes one block of n <= 32 values: its header to `header`, its values to `quants`.
 void quantizeBlock(WeightFormat format, const float *x, int64_t n, uint8_t *header,
                    uint8_t *quants) {
@@ -113,18 +112,23 @@ void dequantizeBlock(WeightFormat format, const uint8_t *header, const uint8_t *
   }
 }
 
-/// Where block b of a row keeps its header and its values (see rowBytes).
-struct BlockPlace {
-  uint64_t header, quants;
-};
-BlockPlace placeOfBlock(WeightFormat format, int64_t columns, int64_t b) {
-  uint64_t blocks = uint64_t((columns + kQuantBlock - 1) / kQuantBlock);
-  uint64_t headers = blocks * blockHeaderBytes(format);
-  uint64_t perBlock = format == WeightFormat::Q8_0 ? kQuantBlock : kQuantBlock / 2;
-  return {uint64_t(b) * blockHeaderBytes(format), headers + uint64_t(b) * perBlock};
+} // namespace
+
+std::optional<WeightFormat> floatFormatOf(DType dtype) {
+  switch (dtype) {
+  case DType::F32: return WeightFormat::F32;
+  case DType::BF16: return WeightFormat::BF16;
+  case DType::F16: return WeightFormat::F16;
+  default: return std::nullopt;
+  }
 }
 
-} // namespace
+DType dtypeOf(WeightFormat floatFormat) {
+  assert(isFloatFormat(floatFormat) && "only float formats store a dtype");
+  return floatFormat == WeightFormat::BF16  ? DType::BF16
+         : floatFormat == WeightFormat::F16 ? DType::F16
+                                            : DType::F32;
+}
 
 std::optional<WeightFormat> parseWeightFormat(std::string_view name) {
   for (const FormatName &entry : kNames)
@@ -159,15 +163,28 @@ uint16_t floatToF16(float value) {
   return uint16_t(sign | ((rounded - 0x38000000) >> 13));
 }
 
+RowLayout rowLayout(WeightFormat format, int64_t columns) {
+  int64_t blocks = (columns + kQuantBlock - 1) / kQuantBlock;
+  switch (format) {
+  case WeightFormat::Q8_Ch: return {4, 4, kQuantBlock};
+  case WeightFormat::Q8_0: return {2, 2 * blocks, kQuantBlock};
+  case WeightFormat::Q4_1: return {4, 4 * blocks, kQuantBlock / 2};
+  default: return {2, 2 * blocks, kQuantBlock / 2}; // q4_0
+  }
+}
+
 uint64_t rowBytes(WeightFormat format, int64_t columns) {
-  uint64_t blocks = uint64_t((columns + kQuantBlock - 1) / kQuantBlock);
   switch (format) {
   case WeightFormat::F32: return uint64_t(columns) * 4;
   case WeightFormat::BF16:
   case WeightFormat::F16: return uint64_t(columns) * 2;
-  case WeightFormat::Q8_Ch: return 4 + uint64_t(columns);
-  case WeightFormat::Q8_0: return blocks * 2 + uint64_t(columns);
-  default: return blocks * (blockHeaderBytes(format) + kQuantBlock / 2);
+  case WeightFormat::Q8_Ch:
+  case WeightFormat::Q8_0: return uint64_t(rowLayout(format, columns).valuesOffset + columns);
+  default: { // 4-bit: a short last block still takes 16 bytes
+    RowLayout layout = rowLayout(format, columns);
+    int64_t blocks = (columns + kQuantBlock - 1) / kQuantBlock;
+    return uint64_t(layout.valuesOffset + blocks * layout.blockValueBytes);
+  }
   }
 }
 
@@ -195,10 +212,10 @@ void quantizeRow(WeightFormat format, const float *values, int64_t columns, uint
   }
   default:
     for (int64_t b = 0; b * kQuantBlock < columns; ++b) {
-      BlockPlace place = placeOfBlock(format, columns, b);
+      RowLayout layout = rowLayout(format, columns);
       quantizeBlock(format, values + b * kQuantBlock,
-                    std::min(kQuantBlock, columns - b * kQuantBlock), out + place.header,
-                    out + place.quants);
+                    std::min(kQuantBlock, columns - b * kQuantBlock), out + b * layout.scaleBytes,
+                    out + layout.valuesOffset + b * layout.blockValueBytes);
     }
   }
 }
@@ -217,8 +234,9 @@ void dequantizeRow(WeightFormat format, const uint8_t *data, int64_t columns, fl
   }
   default:
     for (int64_t b = 0; b * kQuantBlock < columns; ++b) {
-      BlockPlace place = placeOfBlock(format, columns, b);
-      dequantizeBlock(format, data + place.header, data + place.quants,
+      RowLayout layout = rowLayout(format, columns);
+      dequantizeBlock(format, data + b * layout.scaleBytes,
+                      data + layout.valuesOffset + b * layout.blockValueBytes,
                       std::min(kQuantBlock, columns - b * kQuantBlock), out + b * kQuantBlock);
     }
   }

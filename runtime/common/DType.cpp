@@ -1,6 +1,6 @@
 //===- DType.cpp - Tensor element types of safetensors files -------------===//
 
-#include "frontends/DType.h"
+#include "runtime/common/DType.h"
 
 #include <algorithm>
 #include <array>

@@ -1,6 +1,6 @@
 //===- CpuFeatures.cpp - What the running CPU can execute ------------------===//
 
-#include "runtime/CpuFeatures.h"
+#include "runtime/common/CpuFeatures.h"
 
 #include <array>
 #include <cstdint>

@@ -22,7 +22,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "frontends/DType.h"
+#include "runtime/common/DType.h"
 
 #include <cstdint>
 #include <optional>
@@ -49,6 +49,17 @@ std::string_view weightFormatNames();
 /// all little-endian; the float formats are plain arrays.
 uint64_t rowBytes(WeightFormat format, int64_t columns);
 
+/// Where the parts of a stored row of a quantized format lie (the layout rowBytes describes),
+/// for the code that writes rows and the kernels that read them: block b's scale (and minimum)
+/// at byte b * scaleBytes (q8_ch: the row's one scale at 0), values from valuesOffset, block
+/// b's values at valuesOffset + b * blockValueBytes.
+struct RowLayout {
+  int64_t scaleBytes;      // q8_0, q4_0: an f16; q4_1: two f16; q8_ch: one f32 per row
+  int64_t valuesOffset;    // the scales of every block come first
+  int64_t blockValueBytes; // 8-bit: 32, 4-bit: 16 (two values a byte)
+};
+RowLayout rowLayout(WeightFormat quantizedFormat, int64_t columns);
+
 /// f32, bf16 and f16 store plain values; the others store quantized blocks or rows.
 inline bool isFloatFormat(WeightFormat format) {
   return format == WeightFormat::F32 || format == WeightFormat::BF16 ||
@@ -58,11 +69,15 @@ inline bool isFloatFormat(WeightFormat format) {
 void quantizeRow(WeightFormat format, const float *values, int64_t columns, uint8_t *out);
 void dequantizeRow(WeightFormat format, const uint8_t *data, int64_t columns, float *out);
 
+/// The float format that stores a weight dtype's values as they are (bf16: BF16, f16: F16,
+/// f32: F32), or nullopt for the other dtypes; and back, the dtype of a float format. The one
+/// mapping between checkpoint dtypes and formats (the dialect maps element types through it).
+std::optional<WeightFormat> floatFormatOf(DType dtype);
+DType dtypeOf(WeightFormat floatFormat);
+
 /// True when `format` stores values exactly as the checkpoint dtype `source` does.
 inline bool storesAsIs(DType source, WeightFormat format) {
-  return (source == DType::F32 && format == WeightFormat::F32) ||
-         (source == DType::BF16 && format == WeightFormat::BF16) ||
-         (source == DType::F16 && format == WeightFormat::F16);
+  return floatFormatOf(source) == format;
 }
 
 /// Stores `rows` rows of `columns` checkpoint values of dtype `source` (bf16, f16 or f32) in

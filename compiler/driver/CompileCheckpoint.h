@@ -1,0 +1,62 @@
+//===- CompileCheckpoint.h - A checkpoint compiled, as a library call --------===//
+//
+// What `gemc compile` does, callable from any tool or test: open and import a checkpoint
+// (loadModel), then lower, generate code and write the requested output (compileCheckpoint).
+// The command line only parses flags and prints the summary.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "frontends/Checkpoint.h"
+#include "targets/cpu/CpuTarget.h"
+
+#include <llvm/Support/Error.h>
+#include <mlir/IR/BuiltinOps.h>
+#include <mlir/IR/MLIRContext.h>
+#include <mlir/IR/OwningOpRef.h>
+
+#include <memory>
+#include <string>
+
+namespace gemc {
+
+/// --quant FORMAT or --quant-config FILE (at most one); neither keeps the checkpoint's dtypes.
+struct QuantOptions {
+  std::string format, configFile;
+};
+
+/// An open checkpoint and its verified gemma module.
+struct LoadedModel {
+  Checkpoint checkpoint;
+  std::unique_ptr<mlir::MLIRContext> context;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+};
+/// Opens and imports a checkpoint; with a quantization config, its weights get their formats.
+llvm::Expected<LoadedModel> loadModel(const std::string &dir,
+                                      const QuantOptions &quant = QuantOptions());
+
+struct CompileOptions {
+  std::string checkpoint;
+  QuantOptions quant;
+  std::string output;
+  std::string emit = "artifact"; // artifact, exe, lib, mlir, llvm or obj
+  std::string target = "host";
+  int64_t maxChunk = 64;
+  std::string libWeights = "embedded"; // --emit lib: embedded (linked in) or file (NAME.gemc)
+};
+
+/// What a compile wrote (empty `outputs` for --emit mlir, llvm and obj).
+struct CompileReport {
+  std::string outputs;
+  CpuTarget target;
+  uint64_t codeBytes = 0, weightBytes = 0;
+  double seconds = 0;
+};
+/// Compiles `options.checkpoint` and writes `options.output` (and, for a library, its header
+/// and artifact beside it); nothing is left behind on failure.
+llvm::Expected<CompileReport> compileCheckpoint(const CompileOptions &options);
+
+/// Writes `bytes` to `path` through a temporary file and a rename: never a partial file.
+llvm::Error writeFile(const std::string &path, llvm::StringRef bytes);
+
+} // namespace gemc
