@@ -63,6 +63,48 @@ std::string_view hostArchitecture() {
 /// The manifest's numbers that the runtime sizes buffers and checks ids with, checked against
 /// each other and the weights section: a manifest that passes its checksum but was written
 /// wrong (or on purpose) must not make the runtime allocate absurd sizes or index out of bounds.
+/// Why a dispatch's binding does not lie inside its buffer, or "".
+std::string checkBinding(const artifact::Binding &b, const artifact::MemoryPlan &plan,
+                         uint64_t weightsSize) {
+  bool perContext = b.per_context_offset() || b.per_context_bytes();
+  switch (b.buffer()) {
+  case artifact::BufferKind_Weights:
+    return !perContext && fits(b.offset(), b.bytes(), weightsSize)
+               ? ""
+               : "lies outside the weights section";
+  case artifact::BufferKind_KvCache:
+    return fits(b.offset(), b.bytes(), plan.kv_fixed_bytes()) &&
+                   fits(b.per_context_offset(), b.per_context_bytes(),
+                        plan.kv_per_context_bytes())
+               ? ""
+               : "lies outside the KV cache";
+  case artifact::BufferKind_Scratch:
+    return !perContext && fits(b.offset(), b.bytes(), plan.scratch_bytes())
+               ? ""
+               : "lies outside the scratch buffer";
+  case artifact::BufferKind_TokenIds:
+  case artifact::BufferKind_Logits:
+    return !perContext && !b.offset() && !b.bytes() ? "" : "must bind the whole buffer";
+  }
+  return "names an unknown buffer";
+}
+
+std::string checkDispatches(const artifact::Manifest &m, uint64_t weightsSize) {
+  if (!m.dispatches() || m.dispatches()->size() == 0)
+    return "manifest has no dispatches";
+  for (unsigned i = 0; i < m.dispatches()->size(); ++i) {
+    const artifact::Dispatch &d = *m.dispatches()->Get(i);
+    if (!d.kernel() || d.kernel()->size() == 0 || !d.bindings())
+      return format("manifest dispatch %u lacks its kernel or bindings", i);
+    for (unsigned j = 0; j < d.bindings()->size(); ++j)
+      if (std::string why = checkBinding(*d.bindings()->Get(j), *m.plan(), weightsSize);
+          !why.empty())
+        return format("manifest dispatch %u (%s) binding %u %s", i, d.kernel()->c_str(), j,
+                      why.c_str());
+  }
+  return "";
+}
+
 std::string checkManifestFields(const artifact::Manifest &m, uint64_t weightsSize) {
   const artifact::Model &model = *m.model();
   const artifact::MemoryPlan &plan = *m.plan();
@@ -102,7 +144,7 @@ std::string checkManifestFields(const artifact::Manifest &m, uint64_t weightsSiz
     for (int32_t id : *m.generation()->stop_ids())
       if (id < 0 || id >= model.vocab_size())
         return outside("generation.stop_ids", id, 0, model.vocab_size() - 1);
-  return "";
+  return checkDispatches(m, weightsSize);
 }
 
 } // namespace
@@ -234,7 +276,7 @@ bool MappedArtifact::verify(std::string &error, bool checkTarget) {
   }
   manifest_ = artifact::GetManifest(manifestBytes);
   const artifact::Manifest &m = *manifest_;
-  if (!m.model() || !m.target() || !m.plan() || !m.entry_point() || !m.sections() ||
+  if (!m.model() || !m.target() || !m.plan() || !m.sections() ||
       !m.target()->triple() || !m.target()->name() || !m.target()->features()) {
     error = format("%s: manifest lacks a required field", path);
     return false;
@@ -319,7 +361,7 @@ const uint8_t *MappedArtifact::section(const char *name, uint64_t *size) const {
   return nullptr;
 }
 
-ForwardFunction MappedArtifact::bindCode(std::string &error) {
+std::vector<KernelFunction> MappedArtifact::bindKernels(std::string &error) {
   // The code section is a shared object; dlopen it from an anonymous in-memory file.
   uint64_t size = 0;
   const uint8_t *code = section("code", &size);
@@ -334,22 +376,26 @@ ForwardFunction MappedArtifact::bindCode(std::string &error) {
     error = format("%s: cannot stage the code section: %s", path_.c_str(), std::strerror(errno));
     if (fd >= 0)
       ::close(fd);
-    return nullptr;
+    return {};
   }
   std::string procPath = format("/proc/self/fd/%d", fd);
   library_ = dlopen(procPath.c_str(), RTLD_NOW | RTLD_LOCAL);
   ::close(fd);
   if (!library_) {
     error = format("%s: cannot load the code section: %s", path_.c_str(), dlerror());
-    return nullptr;
+    return {};
   }
-  void *entry = dlsym(library_, manifest_->entry_point()->c_str());
-  if (!entry) {
-    error = format("%s: the code section has no entry point '%s'", path_.c_str(),
-                   manifest_->entry_point()->c_str());
-    return nullptr;
+  std::vector<KernelFunction> kernels;
+  for (const artifact::Dispatch *d : *manifest_->dispatches()) {
+    void *kernel = dlsym(library_, d->kernel()->c_str());
+    if (!kernel) {
+      error = format("%s: the code section has no kernel '%s'", path_.c_str(),
+                     d->kernel()->c_str());
+      return {};
+    }
+    kernels.push_back(reinterpret_cast<KernelFunction>(kernel));
   }
-  return reinterpret_cast<ForwardFunction>(entry);
+  return kernels;
 }
 
 } // namespace gemc

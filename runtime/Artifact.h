@@ -3,17 +3,18 @@
 // MappedArtifact maps an artifact file read-only and verifies it before anything else touches
 // it: header magic and version, manifest bounds and checksum, the FlatBuffers verifier, required
 // fields, every section's bounds, alignment and checksum, and the target against the running
-// CPU. Errors name the file and what is wrong. Binding the code (bindCode) comes after.
+// CPU. Errors name the file and what is wrong. Binding the code (bindKernels) comes after.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "runtime/common/ForwardAbi.h"
+#include "runtime/common/ExecutionAbi.h"
 #include "runtime/artifact_generated.h"
 
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gemc {
 
@@ -39,8 +40,9 @@ public:
   std::string_view tokenizerModel() const;
   /// The bytes of a section by name, or null.
   const uint8_t *section(const char *name, uint64_t *size = nullptr) const;
-  /// Loads the code section as a shared object and finds the entry point.
-  ForwardFunction bindCode(std::string &error);
+  /// Loads the code section as a shared object and finds each dispatch's kernel, in order; on
+  /// failure returns none and sets `error`.
+  std::vector<KernelFunction> bindKernels(std::string &error);
   /// The manifest's checksum (from the header): identifies the compiled model.
   uint64_t manifestChecksum() const;
 

@@ -13,7 +13,8 @@
 namespace gemc {
 
 constexpr char kArtifactMagic[8] = {'G', 'E', 'M', 'C', 'A', 'R', 'T', '\0'};
-constexpr uint32_t kFormatVersion = 1;
+// 2: the code is a table of dispatches (one kernel each) instead of one entry point.
+constexpr uint32_t kFormatVersion = 2;
 constexpr uint64_t kSectionAlignment = 4096;
 
 struct ArtifactHeader {

@@ -9,6 +9,7 @@
 #include "gemc/runtime.h"
 
 #include "runtime/Artifact.h"
+#include "runtime/CpuExecutor.h"
 #include "runtime/TextSession.h"
 #include "runtime/WorkerPool.h"
 
@@ -21,7 +22,7 @@ using namespace gemc;
 
 struct gemc_model {
   std::unique_ptr<MappedArtifact> artifact;
-  ForwardFunction forward = nullptr;
+  CpuProgram program;
   int64_t vocab = 0, maxContext = 0, maxChunk = 0;
   std::unique_ptr<Tokenizer> tokenizer; // null without a "tokenizer" section
   std::vector<int32_t> stopIds;
@@ -34,7 +35,9 @@ struct gemc_session {
   void *kvCache = nullptr, *scratch = nullptr;
   uint64_t kvBytes = 0, scratchBytes = 0;
   std::unique_ptr<WorkerPool> pool;
+  std::vector<int32_t> ids;   // [max_chunk]: the call's token ids
   std::vector<float> logits; // [max_chunk, vocab]: the last call's rows
+  std::unique_ptr<CpuExecutor> executor;
   int64_t lastRow = -1;
   std::unique_ptr<TextSession> text; // created by the first text call
 };
@@ -62,26 +65,13 @@ gemc_status evaluate(gemc_session *s, const int32_t *tokens, int64_t n, float *l
                 "the context is full: " + std::to_string(s->position) + " + " +
                     std::to_string(n) + " tokens exceed the session's context length of " +
                     std::to_string(s->contextLength));
-  uint64_t weightBytes = 0;
-  auto *weights = const_cast<uint8_t *>(m.artifact->section("weights", &weightBytes));
-  auto weightsDesc = vectorDescriptor(weights, int64_t(weightBytes));
-  auto kvDesc = vectorDescriptor(static_cast<uint8_t *>(s->kvCache), int64_t(s->kvBytes));
-  auto scratchDesc =
-      vectorDescriptor(static_cast<uint8_t *>(s->scratch), int64_t(s->scratchBytes));
   for (int64_t done = 0; done < n;) {
     int64_t count = std::min(m.maxChunk, n - done);
     // Without an output buffer only the last row is needed: the generated code then skips the
     // vocabulary projection of the other tokens.
     int64_t rows = logitsOut ? count : 1;
-    // The generated code only reads the ids: no copy, so a decode step allocates nothing.
-    auto idsDesc = vectorDescriptor(const_cast<int32_t *>(tokens + done), count);
-    auto logitsDesc = matrixDescriptor(s->logits.data(), rows, m.vocab);
-    WorkerPool &pool = *s->pool;
-    auto step = [&](int64_t worker) {
-      m.forward(&idsDesc, s->position, s->contextLength, &weightsDesc, &kvDesc, &scratchDesc,
-                &logitsDesc, worker, pool.size(), &WorkerPool::barrier, &pool);
-    };
-    pool.run(step);
+    std::copy_n(tokens + done, count, s->ids.data());
+    s->executor->run(*s->pool, count, s->position, rows);
     if (logitsOut)
       std::memcpy(logitsOut + done * m.vocab, s->logits.data(),
                   size_t(count * m.vocab) * sizeof(float));
@@ -160,24 +150,43 @@ FailureOrArtifact openFile(const char *path) {
   return result;
 }
 
-/// Makes the model of a verified artifact: binds its code (or the linked-in `entry`) and
+/// The dispatch table of a verified artifact with the kernels bound: those of its code section,
+/// or the linked-in table `linked` (one kernel per dispatch).
+bool loadProgram(MappedArtifact &artifact, const KernelFunction *linked, CpuProgram &program,
+                 std::string &error) {
+  const auto &dispatches = *artifact.manifest().dispatches();
+  if (linked)
+    program.kernels.assign(linked, linked + dispatches.size());
+  else
+    program.kernels = artifact.bindKernels(error);
+  for (const artifact::Dispatch *d : dispatches) {
+    std::vector<BindingRange> &bindings = program.bindings.emplace_back();
+    for (const artifact::Binding *b : *d->bindings())
+      bindings.push_back({BufferKind(b->buffer()), b->offset(), b->per_context_offset(),
+                          b->bytes(), b->per_context_bytes()});
+  }
+  return program.kernels.size() == dispatches.size();
+}
+
+/// Makes the model of a verified artifact: binds its code (or the `linked` kernel table) and
 /// loads what text generation needs.
-gemc_status openModel(FailureOrArtifact opened, ForwardFunction entry, gemc_model **model) {
+gemc_status openModel(FailureOrArtifact opened, const KernelFunction *linked,
+                      gemc_model **model) {
   if (!opened.artifact)
     return fail(opened.status, opened.error);
-  std::string error;
-  ForwardFunction forward = entry ? entry : opened.artifact->bindCode(error);
-  if (!forward)
-    return fail(GEMC_ERROR_INVALID, error);
   auto *m = new (std::nothrow) gemc_model();
   if (!m)
     return fail(GEMC_ERROR_MEMORY, "out of memory");
+  std::string error;
+  if (!loadProgram(*opened.artifact, linked, m->program, error)) {
+    delete m;
+    return fail(GEMC_ERROR_INVALID, error);
+  }
   const artifact::Manifest &manifest = opened.artifact->manifest();
   m->vocab = manifest.model()->vocab_size();
   m->maxContext = manifest.model()->max_position_embeddings();
   m->maxChunk = manifest.plan()->max_chunk();
   m->artifact = std::move(opened.artifact);
-  m->forward = forward;
   if (gemc_status status = loadTextSupport(*m); status != GEMC_OK) {
     delete m;
     return status;
@@ -186,9 +195,9 @@ gemc_status openModel(FailureOrArtifact opened, ForwardFunction entry, gemc_mode
   return GEMC_OK;
 }
 
-gemc_status openModel(std::unique_ptr<MappedArtifact> artifact, ForwardFunction entry,
+gemc_status openModel(std::unique_ptr<MappedArtifact> artifact, const KernelFunction *linked,
                       gemc_model **model) {
-  return openModel(FailureOrArtifact{std::move(artifact), GEMC_OK, {}}, entry, model);
+  return openModel(FailureOrArtifact{std::move(artifact), GEMC_OK, {}}, linked, model);
 }
 
 } // namespace
@@ -212,21 +221,21 @@ gemc_status gemc_model_open(const char *path, gemc_model **model) {
   return openModel(openFile(path), nullptr, model);
 }
 
-gemc_status gemc_model_open_linked(const void *artifact, uint64_t size, void *entry,
+gemc_status gemc_model_open_linked(const void *artifact, uint64_t size, const void *kernels,
                                    gemc_model **model) {
-  if (!artifact || !entry || !model)
+  if (!artifact || !kernels || !model)
     return fail(GEMC_ERROR_ARGUMENT, "gemc_model_open_linked: null argument");
   std::string error;
   std::unique_ptr<MappedArtifact> view =
       MappedArtifact::view(artifact, size, "the linked-in artifact", error);
   if (!view)
     return fail(GEMC_ERROR_INVALID, error);
-  return openModel(std::move(view), reinterpret_cast<ForwardFunction>(entry), model);
+  return openModel(std::move(view), static_cast<const KernelFunction *>(kernels), model);
 }
 
 gemc_status gemc_model_open_file_linked(const char *path, uint64_t manifestChecksum,
-                                        void *entry, gemc_model **model) {
-  if (!path || !entry || !model)
+                                        const void *kernels, gemc_model **model) {
+  if (!path || !kernels || !model)
     return fail(GEMC_ERROR_ARGUMENT, "gemc_model_open_file_linked: null argument");
   FailureOrArtifact artifact = openFile(path);
   if (artifact.artifact && artifact.artifact->manifestChecksum() != manifestChecksum)
@@ -234,7 +243,7 @@ gemc_status gemc_model_open_file_linked(const char *path, uint64_t manifestCheck
                 std::string(path) + ": this artifact was not compiled with the code linked into "
                                     "the program (manifest checksum differs); use the .gemc "
                                     "file written with the library");
-  return openModel(std::move(artifact), reinterpret_cast<ForwardFunction>(entry), model);
+  return openModel(std::move(artifact), static_cast<const KernelFunction *>(kernels), model);
 }
 
 void gemc_model_free(gemc_model *model) { delete model; }
@@ -264,13 +273,20 @@ gemc_status gemc_session_create(gemc_model *model, int64_t contextLength, int32_
   s->kvCache = std::calloc(1, std::max<uint64_t>(s->kvBytes, 1));
   s->scratch = std::aligned_alloc(64, (std::max<uint64_t>(s->scratchBytes, 1) + 63) / 64 * 64);
   try {
+    s->ids.resize(size_t(model->maxChunk));
     s->logits.resize(size_t(model->maxChunk * model->vocab));
     s->pool = std::make_unique<WorkerPool>(threads > 0 ? threads
                                                        : std::thread::hardware_concurrency());
+    if (s->kvCache && s->scratch)
+      s->executor = std::make_unique<CpuExecutor>(
+          model->program,
+          CpuBuffers{model->artifact->section("weights"), s->kvCache, s->scratch, s->ids.data(),
+                     s->logits.data()},
+          contextLength);
   } catch (const std::exception &) {
     s->pool.reset();
   }
-  if (!s->kvCache || !s->scratch || !s->pool) {
+  if (!s->kvCache || !s->scratch || !s->pool || !s->executor) {
     gemc_session_free(s);
     return fail(GEMC_ERROR_MEMORY, "cannot allocate the session's memory plan and threads");
   }

@@ -58,18 +58,17 @@ void WorkerPool::runJob(JobRef job) {
   waitUntil([&] { return finished_.load(std::memory_order_acquire) == workers_ - 1; });
 }
 
-void WorkerPool::barrier(void *context) {
-  auto *pool = static_cast<WorkerPool *>(context);
-  if (pool->workers_ == 1)
+void WorkerPool::barrier() {
+  if (workers_ == 1)
     return;
   // Sense-reversing: read the phase before arriving; the last to arrive advances it.
-  uint64_t phase = pool->phase_.load(std::memory_order_acquire);
-  if (pool->arrived_.fetch_add(1, std::memory_order_acq_rel) == pool->workers_ - 1) {
-    pool->arrived_.store(0, std::memory_order_relaxed);
-    pool->phase_.store(phase + 1, std::memory_order_release);
+  uint64_t phase = phase_.load(std::memory_order_acquire);
+  if (arrived_.fetch_add(1, std::memory_order_acq_rel) == workers_ - 1) {
+    arrived_.store(0, std::memory_order_relaxed);
+    phase_.store(phase + 1, std::memory_order_release);
     return;
   }
-  waitUntil([&] { return pool->phase_.load(std::memory_order_acquire) != phase; });
+  waitUntil([&] { return phase_.load(std::memory_order_acquire) != phase; });
 }
 
 } // namespace gemc

@@ -1,9 +1,9 @@
 //===- WorkerPool.h - The threads that run generated code together --------===//
 //
 // A fixed pool created once per session. run() calls job(worker) on every worker (the caller is
-// worker 0) and returns when all are done; generated code calls barrier() between dependent
-// steps. Workers spin briefly, then yield, while they wait: a decode step has hundreds of
-// barriers, each of which a sleeping thread would make slow.
+// worker 0) and returns when all are done; a job calls barrier() between dependent steps (the
+// CPU executor, between dispatches). Workers spin briefly, then yield, while they wait: a decode
+// step has hundreds of barriers, each of which a sleeping thread would make slow.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -29,8 +29,8 @@ public:
   template <typename Job> void run(Job &job) {
     runJob({&job, [](void *callable, int64_t worker) { (*static_cast<Job *>(callable))(worker); }});
   }
-  /// The generated code's barrier: `context` is the pool.
-  static void barrier(void *context);
+  /// Returns when every worker of the running job has called it.
+  void barrier();
 
 private:
   struct JobRef {

@@ -122,19 +122,35 @@ flatbuffers::Offset<fb::Generation> buildGeneration(flatbuffers::FlatBufferBuild
 }
 
 flatbuffers::Offset<fb::MemoryPlan> buildPlan(flatbuffers::FlatBufferBuilder &fbb,
-                                              const KvCachePlan &plan, uint64_t scratchBytes) {
+                                              const MemoryPlan &plan) {
   std::vector<flatbuffers::Offset<fb::KvLayer>> layers;
-  for (const KvCachePlan::Layer &l : plan.layers)
+  for (const KvCachePlan::Layer &l : plan.kvCache.layers)
     layers.push_back(fb::CreateKvLayer(fbb, l.layer, l.kvHeads, l.headDim, l.ringCapacity,
                                        l.fixedOffset, l.perContextOffset));
-  return fb::CreateMemoryPlan(fbb, plan.maxChunk, plan.fixedBytes, plan.perContextBytes,
-                              fbb.CreateVector(layers), scratchBytes);
+  return fb::CreateMemoryPlan(fbb, plan.maxChunk, plan.kvCache.fixedBytes,
+                              plan.kvCache.perContextBytes, fbb.CreateVector(layers),
+                              plan.scratchBytes);
+}
+
+flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>>
+buildDispatches(flatbuffers::FlatBufferBuilder &fbb, const MemoryPlan &plan) {
+  std::vector<flatbuffers::Offset<fb::Dispatch>> dispatches;
+  for (const auto &[i, d] : llvm::enumerate(plan.dispatches)) {
+    std::vector<fb::Binding> bindings;
+    for (const BindingRange &b : d.bindings)
+      bindings.emplace_back(fb::BufferKind(b.buffer), b.offset, b.perContextOffset, b.bytes,
+                            b.perContextBytes);
+    dispatches.push_back(fb::CreateDispatch(fbb, fbb.CreateString(d.name),
+                                            fbb.CreateString(kernelSymbol(i, d.name)),
+                                            fbb.CreateVectorOfStructs(bindings)));
+  }
+  return fbb.CreateVector(dispatches);
 }
 
 flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::Tensor>>>
 buildTensors(flatbuffers::FlatBufferBuilder &fbb, const ArtifactContents &in) {
   std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
-  for (const WeightLayout::Entry &entry : in.weights.entries) {
+  for (const WeightLayout::Entry &entry : in.plan.weights.entries) {
     const TensorInfo *info = in.checkpoint.find(entry.name);
     tensors.push_back(fb::CreateTensor(fbb, fbb.CreateString(entry.name),
                                        fbb.CreateString(std::string(weightFormatName(entry.format))),
@@ -181,14 +197,15 @@ llvm::Expected<WrittenArtifact> writeArtifact(const std::string &path,
                                          in.tokenizer.size(), out.checksum()));
   }
   uint64_t weightsOffset = out.begin();
-  for (const WeightLayout::Entry &entry : in.weights.entries) {
+  const WeightLayout &weights = in.plan.weights;
+  for (const WeightLayout::Entry &entry : weights.entries) {
     out.zeros(weightsOffset + entry.offset - out.position());
     if (llvm::Error error = writeWeight(out, *in.checkpoint.find(entry.name), entry))
       return discard(std::move(error));
   }
-  out.zeros(weightsOffset + in.weights.totalBytes - out.position());
+  out.zeros(weightsOffset + weights.totalBytes - out.position());
   sections.push_back(fb::CreateSection(fbb, fbb.CreateString("weights"), weightsOffset,
-                                       in.weights.totalBytes, out.checksum()));
+                                       weights.totalBytes, out.checksum()));
 
   const CpuTarget &t = in.target;
   auto target = fb::CreateTarget(fbb, fbb.CreateString(t.name), fbb.CreateString(t.triple),
@@ -196,10 +213,10 @@ llvm::Expected<WrittenArtifact> writeArtifact(const std::string &path,
                                  int32_t(t.vectorWidth));
   auto manifest = fb::CreateManifest(fbb, fbb.CreateString("gemc 0.1"),
                                      buildModel(fbb, in.checkpoint), target,
-                                     buildPlan(fbb, in.kvCache, in.scratchBytes),
-                                     fbb.CreateString(in.entryPoint), fbb.CreateVector(sections),
+                                     buildPlan(fbb, in.plan), fbb.CreateVector(sections),
                                      buildTensors(fbb, in), buildGeneration(fbb, in.generation),
-                                     fbb.CreateString(in.chatTemplate));
+                                     fbb.CreateString(in.chatTemplate),
+                                     buildDispatches(fbb, in.plan));
   fb::FinishManifestBuffer(fbb, manifest);
   out.alignTo(8);
   std::memcpy(header.magic, kArtifactMagic, sizeof(kArtifactMagic));

@@ -11,11 +11,8 @@ namespace gemc {
 struct ArtifactContents {
   const Checkpoint &checkpoint;
   const CpuTarget &target;
-  const WeightLayout &weights;
-  const KvCachePlan &kvCache;
-  const std::string &code; // the shared object of the code section
-  uint64_t scratchBytes;
-  std::string entryPoint;
+  const MemoryPlan &plan;   // weights, KV cache, scratch and dispatches (readMemoryPlan)
+  const std::string &code;  // the shared object of the code section
   const GenerationConfig &generation;
   std::string tokenizer;    // serialized SentencePiece model; empty: no tokenizer section
   std::string chatTemplate; // "gemma4" or "gemma4-large"

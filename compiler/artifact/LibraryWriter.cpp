@@ -3,7 +3,7 @@
 #include "compiler/artifact/LibraryWriter.h"
 
 #include "runtime/common/Error.h"
-#include "runtime/common/ForwardAbi.h"
+#include "runtime/common/ExecutionAbi.h"
 #include "targets/cpu/BlobObject.h"
 
 #include <llvm/ADT/StringExtras.h>
@@ -15,6 +15,8 @@
 #include <llvm/Support/raw_ostream.h>
 #include <mlir/Parser/Parser.h>
 
+#include <cstring>
+
 namespace gemc {
 namespace {
 
@@ -22,22 +24,36 @@ constexpr const char *kRuntimeHeader =
 #include "compiler/artifact/RuntimeHeader.inc"
     ;
 
+/// NAME_kernels, the table of the model's kernels in dispatch order (renamed NAME_k*), and
 /// NAME_open_file(path, model) always; NAME_open(model) over the linked-in artifact when the
 /// weights are embedded.
-std::string glueSource(const std::string &name, uint64_t checksum, uint64_t artifactSize,
-                       bool embedded) {
-  std::string source = fmt::format(R"(
-llvm.func @{0}_forward()
+std::string glueSource(const std::string &name, const std::vector<std::string> &kernels,
+                       uint64_t checksum, uint64_t artifactSize, bool embedded) {
+  std::string table = fmt::format(
+      "llvm.mlir.global internal constant @{0}_kernels() {{addr_space = 0 : i32}} "
+      ": !llvm.array<{1} x ptr> {{\n  %table0 = llvm.mlir.undef : !llvm.array<{1} x ptr>\n",
+      name, kernels.size());
+  std::string declarations;
+  for (const auto &[i, kernel] : llvm::enumerate(kernels)) {
+    declarations += fmt::format("llvm.func @{}()\n", kernel);
+    table += fmt::format("  %kernel{0} = llvm.mlir.addressof @{1} : !llvm.ptr\n"
+                         "  %table{2} = llvm.insertvalue %kernel{0}, %table{0}[{0}] "
+                         ": !llvm.array<{3} x ptr>\n",
+                         i, kernel, i + 1, kernels.size());
+  }
+  table += fmt::format("  llvm.return %table{} : !llvm.array<{} x ptr>\n}}\n", kernels.size(),
+                       kernels.size());
+  std::string source = declarations + table + fmt::format(R"(
 llvm.func @gemc_model_open_file_linked(!llvm.ptr, i64, !llvm.ptr, !llvm.ptr) -> i32
 llvm.func @{0}_open_file(%path: !llvm.ptr, %model: !llvm.ptr) -> i32 {{
   %checksum = llvm.mlir.constant({1} : i64) : i64
-  %entry = llvm.mlir.addressof @{0}_forward : !llvm.ptr
-  %status = llvm.call @gemc_model_open_file_linked(%path, %checksum, %entry, %model)
+  %kernels = llvm.mlir.addressof @{0}_kernels : !llvm.ptr
+  %status = llvm.call @gemc_model_open_file_linked(%path, %checksum, %kernels, %model)
       : (!llvm.ptr, i64, !llvm.ptr, !llvm.ptr) -> i32
   llvm.return %status : i32
 }}
 )",
-                                   name, int64_t(checksum));
+                                                          name, int64_t(checksum));
   if (embedded)
     source += fmt::format(R"(
 llvm.func @gemc_model_open_linked(!llvm.ptr, i64, !llvm.ptr, !llvm.ptr) -> i32
@@ -45,8 +61,8 @@ llvm.mlir.global external constant @{0}_artifact() {{addr_space = 0 : i32}} : !l
 llvm.func @{0}_open(%model: !llvm.ptr) -> i32 {{
   %artifact = llvm.mlir.addressof @{0}_artifact : !llvm.ptr
   %size = llvm.mlir.constant({1} : i64) : i64
-  %entry = llvm.mlir.addressof @{0}_forward : !llvm.ptr
-  %status = llvm.call @gemc_model_open_linked(%artifact, %size, %entry, %model)
+  %kernels = llvm.mlir.addressof @{0}_kernels : !llvm.ptr
+  %status = llvm.call @gemc_model_open_linked(%artifact, %size, %kernels, %model)
       : (!llvm.ptr, i64, !llvm.ptr, !llvm.ptr) -> i32
   llvm.return %status : i32
 }}
@@ -147,9 +163,17 @@ llvm::Error writeLibrary(llvm::StringRef modelObject, mlir::MLIRContext *context
   if (!archives)
     return archives.takeError();
   const std::string &name = request.name;
-  // The glue stands alone (it declares the entry point it takes the address of).
+  // The kernels keep their index and dispatch name under the library's prefix.
+  std::vector<std::pair<std::string, std::string>> renamed;
+  std::vector<std::string> kernels;
+  for (const auto &[i, dispatch] : llvm::enumerate(request.plan.dispatches)) {
+    std::string symbol = kernelSymbol(i, dispatch.name);
+    kernels.push_back(name + "_" + symbol.substr(std::strlen("gemc_")));
+    renamed.push_back({symbol, kernels.back()});
+  }
+  // The glue stands alone (it declares the kernels it takes the addresses of).
   mlir::OwningOpRef<mlir::ModuleOp> glue = mlir::parseSourceString<mlir::ModuleOp>(
-      glueSource(name, request.artifact.manifestChecksum, request.artifact.size,
+      glueSource(name, kernels, request.artifact.manifestChecksum, request.artifact.size,
                  request.embedWeights),
       context);
   if (!glue)
@@ -157,9 +181,7 @@ llvm::Error writeLibrary(llvm::StringRef modelObject, mlir::MLIRContext *context
   llvm::Expected<std::string> glueObject = emitObject(*glue, target);
   if (!glueObject)
     return glueObject.takeError();
-  llvm::Expected<std::string> code =
-      renameSymbols(modelObject, {{kForwardSymbol, name + "_gemc_forward"},
-                                  {kForwardCInterfaceSymbol, name + "_forward"}});
+  llvm::Expected<std::string> code = renameSymbols(modelObject, renamed);
   if (!code)
     return code.takeError();
 

@@ -4,8 +4,8 @@
 // the runtime and, with embedded weights, the whole artifact as read-only data, plus DIR/NAME.h:
 // the runtime's C API and NAME_open() (embedded weights) or NAME_open_file(path) (weights read
 // from DIR/NAME.gemc, written alongside). The model's code is linked, not dlopen'ed, so it works
-// where there is no dynamic loader; its entry points are renamed NAME_* so several models can be
-// linked into one program.
+// where there is no dynamic loader; its kernels are renamed NAME_k* so several models can be
+// linked into one program, and NAME_kernels lists them in dispatch order.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -26,6 +26,7 @@ struct LibraryRequest {
   std::string artifactPath; // the artifact already written for this module's code
   WrittenArtifact artifact;  // what writeArtifact returned for it
   bool embedWeights = true;
+  const MemoryPlan &plan;    // its dispatches name the kernels to link
 };
 
 /// The C identifier for a library written to `output` ("libgemma-e2b.a" -> "gemma_e2b").

@@ -19,7 +19,6 @@
 #include "frontends/TokenizerImport.h"
 #include "runtime/Tokenizer.h"
 #include "runtime/common/Error.h"
-#include "runtime/common/ForwardAbi.h"
 
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/MemoryBuffer.h>
@@ -125,14 +124,15 @@ llvm::Expected<CompileReport> compileCheckpoint(const CompileOptions &options) {
   if (!tokenizer)
     return tokenizer.takeError();
 
-  auto forward = module.lookupSymbol<mlir::func::FuncOp>("forward");
-  WeightLayout weights = planWeightLayout(forward);
-  KvCachePlan kvCache = planKvCache(forward, options.maxChunk);
-  if (failed(lowerToLLVMDialect(module, {target->vectorWidth, options.maxChunk})))
+  if (failed(formAndPlanDispatches(module, options.maxChunk)))
+    return makeError("{}: dispatch formation failed (a gemc bug)", options.checkpoint);
+  mlir::FailureOr<MemoryPlan> plan = readMemoryPlan(module);
+  if (failed(plan))
+    return makeError("{}: the buffer plan is incomplete (a gemc bug)", options.checkpoint);
+  if (failed(lowerDispatchesToLLVM(module, target->vectorWidth)))
     return makeError("{}: lowering to LLVM failed (a gemc bug)", options.checkpoint);
   if (options.emit == "llvm")
     return earlyOutput(writeFile(options.output, printed(module)));
-  uint64_t scratchBytes = module->getAttrOfType<mlir::IntegerAttr>(kScratchBytesAttr).getInt();
   llvm::Expected<std::string> object = emitObject(module, *target);
   if (!object)
     return object.takeError();
@@ -153,8 +153,7 @@ llvm::Expected<CompileReport> compileCheckpoint(const CompileOptions &options) {
   if (options.emit == "lib")
     artifactPath = llvm::StringRef(options.output).drop_back(2).str() + ".gemc";
   llvm::Expected<WrittenArtifact> written =
-      writeArtifact(artifactPath, {model->checkpoint, *target, weights, kvCache, *code,
-                                   scratchBytes, kForwardCInterfaceSymbol, *generation,
+      writeArtifact(artifactPath, {model->checkpoint, *target, *plan, *code, *generation,
                                    std::move(*tokenizer), chatTemplateFor(config),
                                    std::move(runner)});
   if (!written)
@@ -163,14 +162,14 @@ llvm::Expected<CompileReport> compileCheckpoint(const CompileOptions &options) {
     if (llvm::Error error = writeLibrary(*object, module.getContext(), *target,
                                          {options.output, libraryName(options.output),
                                           artifactPath, *written,
-                                          options.libWeights == "embedded"}))
+                                          options.libWeights == "embedded", *plan}))
       return error;
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::string outputs = options.emit == "lib"
                             ? fmt::format("{}, its header and {}", options.output, artifactPath)
                             : options.output;
-  return CompileReport{outputs, *target, code->size(), weights.totalBytes, seconds};
+  return CompileReport{outputs, *target, code->size(), plan->weights.totalBytes, seconds};
 }
 
 llvm::Expected<LoadedModel> loadModel(const std::string &dir, const QuantOptions &quant) {

@@ -273,16 +273,6 @@ void KernelBuilder::rmsNormRows(Value src, Value dst, int64_t width, Value gain,
   });
 }
 
-Value KernelBuilder::geluTanh(Value x) {
-  Type type = x.getType();
-  auto c = [&](double v) { return splat(f32(v), type); };
-  Value cube = arith::MulFOp::create(b_, arith::MulFOp::create(b_, x, x), x);
-  Value inner = arith::AddFOp::create(b_, x, arith::MulFOp::create(b_, c(0.044715), cube));
-  Value t = math::TanhOp::create(b_, arith::MulFOp::create(b_, c(std::sqrt(2.0 / M_PI)), inner));
-  Value half = arith::MulFOp::create(b_, c(0.5), x);
-  return arith::MulFOp::create(b_, half, arith::AddFOp::create(b_, c(1.0), t));
-}
-
 Value KernelBuilder::rows(Value memref) { return memref::DimOp::create(b_, memref, 0); }
 
 Value KernelBuilder::flattenRows(Value memref) {

@@ -12,9 +12,9 @@
 // the block's scale loaded once per step and each decoded chunk shared by every token the
 // kernel handles at once.
 //
-// The generated function runs on every worker thread at once (SPMD). Work-sharing helpers
-// (linear, map, rmsNormRows, share) give each worker its contiguous slice of the rows; the
-// caller separates dependent steps with barriers.
+// A CPU kernel runs on every worker thread at once. Work-sharing helpers (linear, map,
+// rmsNormRows, share) give each worker its contiguous slice of the rows; dependent steps go in
+// separate dispatches, which the runtime separates with a barrier.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -108,8 +108,6 @@ public:
   /// dst = RMSNorm of each of this worker's rows of f32 [R, width] `src`, times gain[i] if
   /// given (dst may be src).
   void rmsNormRows(mlir::Value src, mlir::Value dst, int64_t width, mlir::Value gain, double eps);
-  /// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) on an f32 vector or scalar.
-  mlir::Value geluTanh(mlir::Value x);
 
   /// The number of rows (dimension 0) of a memref.
   mlir::Value rows(mlir::Value memref);

@@ -1,67 +1,75 @@
-//===- MemoryPlan.cpp - Where weights and KV caches live at run time -------===//
+//===- MemoryPlan.cpp - The planned buffers and dispatches, read from the IR -===//
 
 #include "compiler/plan/MemoryPlan.h"
 
-#include "dialects/gemma/GemmaOps.h"
+#include "compiler/Passes.h"
+#include "dialects/exec/ExecOps.h"
+
+#include <llvm/ADT/StringSet.h>
+#include <llvm/ADT/TypeSwitch.h>
 
 using namespace mlir;
 
 namespace gemc {
 namespace {
-constexpr uint64_t kAlignment = 64;
 
-uint64_t alignUp(uint64_t value) { return (value + kAlignment - 1) / kAlignment * kAlignment; }
+int64_t moduleInt(ModuleOp module, const char *name) {
+  auto attr = module->getAttrOfType<IntegerAttr>(name);
+  return attr ? attr.getInt() : -1;
+}
+
+/// The byte range a buffer op binds (ExecutionAbi.h).
+BindingRange bindingOf(Operation *buffer, int64_t maxChunk) {
+  return TypeSwitch<Operation *, BindingRange>(buffer)
+      .Case([](exec::WeightOp op) {
+        return BindingRange{BufferKind::Weights, uint64_t(*op.getOffset()), 0, op.bytes(), 0};
+      })
+      .Case([](exec::KvCacheOp op) {
+        uint64_t row = uint64_t(op.rowBytes()), ring = uint64_t(op.getRingCapacity());
+        return BindingRange{BufferKind::KvCache, uint64_t(*op.getFixedOffset()),
+                            uint64_t(*op.getPerContextOffset()), ring * row, ring ? 0 : row};
+      })
+      .Case([&](exec::ScratchOp op) {
+        return BindingRange{BufferKind::Scratch, uint64_t(*op.getOffset()), 0,
+                            op.bytes(maxChunk), 0};
+      })
+      .Case([](exec::TokenIdsOp) { return BindingRange{BufferKind::TokenIds}; })
+      .Case([](exec::LogitsOp) { return BindingRange{BufferKind::Logits}; });
+}
+
 } // namespace
 
-const WeightLayout::Entry *WeightLayout::find(llvm::StringRef name) const {
-  for (const Entry &entry : entries)
-    if (entry.name == name)
-      return &entry;
-  return nullptr;
-}
-
-WeightLayout planWeightLayout(func::FuncOp forward) {
-  WeightLayout layout;
-  forward.walk([&](gemma::WeightOp op) {
-    if (layout.find(op.getName()))
-      return;
-    auto type = cast<RankedTensorType>(op.getType());
-    int64_t columns = type.getRank() ? type.getShape().back() : 1;
-    uint64_t rows = uint64_t(type.getNumElements() / std::max<int64_t>(columns, 1));
-    uint64_t bytes = rows * rowBytes(op.storedFormat(), columns);
-    layout.entries.push_back({op.getName().str(), op.storedFormat(), layout.totalBytes, bytes});
-    layout.totalBytes = alignUp(layout.totalBytes + bytes);
-  });
-  return layout;
-}
-
-const KvCachePlan::Layer *KvCachePlan::find(int64_t layer) const {
-  for (const Layer &entry : layers)
-    if (entry.layer == layer)
-      return &entry;
-  return nullptr;
-}
-
-KvCachePlan planKvCache(func::FuncOp forward, int64_t maxChunk) {
-  KvCachePlan plan;
-  plan.maxChunk = maxChunk;
-  // Ring buffers first: their offsets do not depend on the context length.
-  for (bool sliding : {true, false})
-    forward.walk([&](gemma::AttentionOp op) {
-      if (op.getKvSourceLayer() || op.getSlidingWindow().has_value() != sliding)
-        return;
-      KvCachePlan::Layer layer{op.getLayer(), op.getNumKvHeads(), op.getHeadDim()};
-      uint64_t rowBytes = uint64_t(layer.kvHeads * layer.headDim) * sizeof(float);
-      layer.fixedOffset = plan.fixedBytes;
-      layer.perContextOffset = plan.perContextBytes;
-      if (sliding) {
-        layer.ringCapacity = *op.getSlidingWindow() + maxChunk - 1;
-        plan.fixedBytes = alignUp(plan.fixedBytes + 2 * rowBytes * layer.ringCapacity);
-      } else {
-        plan.perContextBytes += 2 * rowBytes; // keeps full regions 4-byte aligned
-      }
-      plan.layers.push_back(layer);
-    });
+FailureOr<MemoryPlan> readMemoryPlan(ModuleOp planned) {
+  auto forward = planned.lookupSymbol<func::FuncOp>("forward");
+  MemoryPlan plan;
+  plan.maxChunk = moduleInt(planned, kMaxChunkAttr);
+  int64_t scratch = moduleInt(planned, kScratchBytesAttr);
+  if (!forward || plan.maxChunk < 1 || scratch < 0)
+    return planned.emitError("expected a module planned by gemc-plan-buffers");
+  plan.scratchBytes = uint64_t(scratch);
+  plan.weights.totalBytes = uint64_t(moduleInt(planned, kWeightBytesAttr));
+  plan.kvCache.fixedBytes = uint64_t(moduleInt(planned, kKvFixedBytesAttr));
+  plan.kvCache.perContextBytes = uint64_t(moduleInt(planned, kKvPerContextBytesAttr));
+  llvm::StringSet<> seen;
+  for (auto op : forward.getOps<exec::WeightOp>())
+    if (seen.insert(op.getName()).second)
+      plan.weights.entries.push_back(
+          {op.getName().str(), op.weightFormat(), uint64_t(*op.getOffset()), op.bytes()});
+  llvm::sort(plan.weights.entries, [](const auto &a, const auto &b) { return a.offset < b.offset; });
+  for (auto op : forward.getOps<exec::KvCacheOp>()) {
+    if (op.getValues())
+      continue;
+    ArrayRef<int64_t> shape = op.getType().getShape();
+    plan.kvCache.layers.push_back({op.getLayer(), shape[1], shape[2], op.getRingCapacity(),
+                                   uint64_t(*op.getFixedOffset()),
+                                   uint64_t(*op.getPerContextOffset())});
+  }
+  for (auto dispatch : forward.getOps<exec::DispatchOp>()) {
+    DispatchEntry entry{dispatch.getName().str(), {}};
+    for (Operation *buffer : exec::dispatchBindings(dispatch))
+      entry.bindings.push_back(bindingOf(buffer, plan.maxChunk));
+    plan.dispatches.push_back(std::move(entry));
+  }
   return plan;
 }
 

@@ -1,21 +1,18 @@
-//===- MemoryPlan.h - Where weights and KV caches live at run time --------===//
+//===- MemoryPlan.h - The planned buffers and dispatches, read from the IR ------===//
 //
-// Two static plans computed from a gemma module, shared by the lowering (which bakes the
-// offsets into the generated code) and the artifact writer and runtime (which fill and allocate
-// the buffers):
-//   WeightLayout: every gemma.weight in order of first use, at 64-byte aligned offsets of one
-//     weight section, stored in its format (WeightOp::storedFormat, rowBytes per row).
-//   KvCachePlan: one K and one V region per layer that owns its KV cache, f32
-//     [capacity, kv heads, head dim]. Sliding layers keep a ring of `window + maxChunk - 1`
-//     positions (enough for a chunk of maxChunk new tokens to see `window` keys each); full
-//     layers keep the whole context. KV-shared layers allocate nothing (design.md invariant 4).
+// gemc-plan-buffers records every placement in the IR; these functions read it back for the
+// artifact writer (weight section, manifest) and the tests, so nothing is computed twice:
+//   WeightLayout: every weight of the weight section, in section order.
+//   KvCachePlan: each layer's K region (V follows), as the manifest describes it.
+//   DispatchTable: each dispatch's name and bindings (ExecutionAbi.h), in run order.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "runtime/common/ExecutionAbi.h"
 #include "runtime/common/WeightFormat.h"
 
-#include <mlir/Dialect/Func/IR/FuncOps.h>
+#include <mlir/IR/BuiltinOps.h>
 
 #include <string>
 #include <vector>
@@ -30,30 +27,34 @@ struct WeightLayout {
   };
   std::vector<Entry> entries;
   uint64_t totalBytes = 0;
-
-  const Entry *find(llvm::StringRef name) const;
 };
-
-WeightLayout planWeightLayout(mlir::func::FuncOp forward);
 
 struct KvCachePlan {
   struct Layer {
     int64_t layer = 0, kvHeads = 0, headDim = 0;
     int64_t ringCapacity = 0; // sliding layers; 0 on full layers (capacity = context length)
-    // Byte offset of the K region: fixedOffset + perContextOffset * contextLength. The V region
-    // follows it.
+    // Byte offset of the K region: fixedOffset + perContextOffset * contextLength.
     uint64_t fixedOffset = 0, perContextOffset = 0;
   };
   std::vector<Layer> layers;
-  int64_t maxChunk = 0;
   uint64_t fixedBytes = 0, perContextBytes = 0;
-
-  const Layer *find(int64_t layer) const;
-  uint64_t bytes(int64_t contextLength) const {
-    return fixedBytes + perContextBytes * uint64_t(contextLength);
-  }
 };
 
-KvCachePlan planKvCache(mlir::func::FuncOp forward, int64_t maxChunk);
+struct DispatchEntry {
+  std::string name;
+  std::vector<BindingRange> bindings;
+};
+
+/// Everything gemc-plan-buffers decided, read from a planned module.
+struct MemoryPlan {
+  WeightLayout weights;
+  KvCachePlan kvCache;
+  int64_t maxChunk = 0;
+  uint64_t scratchBytes = 0;
+  std::vector<DispatchEntry> dispatches;
+};
+
+/// Fails (with a diagnostic on the module) unless gemc-plan-buffers ran.
+mlir::FailureOr<MemoryPlan> readMemoryPlan(mlir::ModuleOp planned);
 
 } // namespace gemc

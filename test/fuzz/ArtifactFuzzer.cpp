@@ -3,7 +3,7 @@
 // The input is an artifact. Mutations that only break a checksum stop at the first check, so
 // the harness reseals the header's manifest checksum: mutated manifests then reach the
 // FlatBuffers verifier, the field checks and the C API that reads them (open, a session, a
-// prefill and a decode with an entry point that does nothing). The seed is a FakeArtifact
+// prefill and a decode with kernels that do nothing). The seed is a FakeArtifact
 // written at build time (WriteArtifactSeed.cpp).
 
 #include "gemc/runtime.h"
@@ -14,10 +14,16 @@
 #include <vector>
 
 namespace {
-void doNothing(gemc::MemRefDescriptor<int32_t, 1> *, int64_t, int64_t,
-               gemc::MemRefDescriptor<uint8_t, 1> *, gemc::MemRefDescriptor<uint8_t, 1> *,
-               gemc::MemRefDescriptor<uint8_t, 1> *, gemc::MemRefDescriptor<float, 2> *, int64_t,
-               int64_t, gemc::BarrierFunction, void *) {}
+void doNothing(void *const *, const int64_t *, int64_t, int64_t) {}
+
+/// A kernel table as long as the dispatch table of any artifact that verifies.
+const std::vector<gemc::KernelFunction> &doNothingKernels(const std::vector<uint8_t> &bytes) {
+  static std::vector<gemc::KernelFunction> kernels;
+  std::string error;
+  if (auto view = gemc::MappedArtifact::view(bytes.data(), bytes.size(), "fuzzed", error))
+    kernels.assign(view->manifest().dispatches()->size(), &doNothing);
+  return kernels;
+}
 
 void resealManifest(std::vector<uint8_t> &bytes) {
   gemc::ArtifactHeader header;
@@ -52,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   std::vector<uint8_t> bytes(data, data + size);
   resealManifest(bytes);
   gemc_model *model = nullptr;
-  if (gemc_model_open_linked(bytes.data(), bytes.size(), reinterpret_cast<void *>(&doNothing),
+  if (gemc_model_open_linked(bytes.data(), bytes.size(), doNothingKernels(bytes).data(),
                              &model) != GEMC_OK)
     return 0;
   exercise(model);

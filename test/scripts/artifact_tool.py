@@ -3,7 +3,8 @@
 
   artifact_tool.py SRC DST WHERE [TEXT]
 
-WHERE: magic | version | manifest | code | tokenizer | weights (flip one byte there), padding
+WHERE: magic | manifest | code | tokenizer | weights (flip one byte there), version (set the
+format version to 99) or version-N (to N), padding
 (4 bytes written between the header and the first section),
 truncate-N (keep the first N bytes), or features TEXT (replace the target's feature string by
 TEXT, no longer than it, and reseal the manifest's checksum: a well-formed artifact for a CPU
@@ -69,7 +70,7 @@ def manifest_root(manifest):
 
 def section_offset(data, manifest_offset, manifest_size, name):
     manifest = data[manifest_offset:manifest_offset + manifest_size]
-    sections = manifest_root(manifest).ref(5)
+    sections = manifest_root(manifest).ref(4)
     for i in range(struct.unpack_from("<I", manifest, sections)[0]):
         at = sections + 4 + 4 * i
         section = Table(manifest, at + struct.unpack_from("<I", manifest, at)[0])
@@ -101,9 +102,9 @@ def main(src, dst, where, text=None):
         if where.startswith("truncate-"):
             f.truncate(int(where[len("truncate-"):]))
             return
-        if where == "version":
+        if where.startswith("version"):  # "version": 99, "version-N": N
             f.seek(8)
-            f.write(struct.pack("<I", 99))
+            f.write(struct.pack("<I", int(where[len("version-"):] or 99)))
             return
         if where == "features":
             replace_features(f, manifest_offset, manifest_size, text)

@@ -1,14 +1,19 @@
-//===- gemc-opt.cpp - mlir-opt for gemma modules ----------------------------===//
+//===- gemc-opt.cpp - mlir-opt for gemc modules ------------------------------===//
+//
+// Parses, verifies and prints gemma and exec modules, and runs gemc's passes and pipelines
+// (gemc-form-dispatches, gemc-plan-buffers, gemc-lower-dispatches-to-cpu, gemc-cpu-pipeline)
+// with the upstream ones, for lit tests.
+//
+//===----------------------------------------------------------------------===//
 
-#include "compiler/lowering/LowerGemmaToLoops.h"
-#include "dialects/gemma/GemmaDialect.h"
+#include "compiler/pipeline/CpuPipeline.h"
 
 #include <mlir/IR/DialectRegistry.h>
 #include <mlir/Tools/mlir-opt/MlirOptMain.h>
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  gemc::gemma::registerModuleDialects(registry);
-  gemc::registerLowerGemmaToLoopsPass();
+  gemc::registerCpuPipelineDialects(registry);
+  gemc::registerGemcPassesAndPipelines();
   return mlir::asMainReturnCode(mlir::MlirOptMain(argc, argv, "gemc-opt\n", registry));
 }

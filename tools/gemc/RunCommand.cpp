@@ -64,7 +64,9 @@ llvm::Error runInspect(const InspectOptions &options) {
                     text(t.cpu()), t.vector_width());
   if (std::string why = checkTargetAgainstHost(t); !why.empty())
     os << fmt::format("           not runnable here: {}\n", why);
-  os << fmt::format("entry      {}\nsections\n", text(m.entry_point()));
+  os << fmt::format("dispatches {} per forward step ({} ... {})\nsections\n",
+                    m.dispatches()->size(), text(m.dispatches()->Get(0)->kernel()),
+                    text(m.dispatches()->Get(m.dispatches()->size() - 1)->kernel()));
   for (const artifact::Section *s : *m.sections())
     os << fmt::format("  {:<8} offset {:>12}  size {:>14}  checksum {:016x}\n", text(s->name()),
                       s->offset(), s->size(), s->checksum());

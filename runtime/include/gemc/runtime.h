@@ -45,13 +45,14 @@ const char *gemc_last_error(void);
 gemc_status gemc_model_open(const char *path, gemc_model **model);
 void gemc_model_free(gemc_model *model);
 /* For libraries written by `gemc compile --emit lib` (their generated header wraps these): the
- * model's code is linked into the program (`entry`), and the artifact is either linked in too
- * (`artifact`, `size` bytes) or read from `path`, which must hold the artifact compiled with
- * that code (its manifest checksum must be `manifest_checksum`). */
-gemc_status gemc_model_open_linked(const void *artifact, uint64_t size, void *entry,
+ * model's code is linked into the program (`kernels`: its table of kernel functions, one per
+ * dispatch of the artifact), and the artifact is either linked in too (`artifact`, `size`
+ * bytes) or read from `path`, which must hold the artifact compiled with that code (its
+ * manifest checksum must be `manifest_checksum`). */
+gemc_status gemc_model_open_linked(const void *artifact, uint64_t size, const void *kernels,
                                    gemc_model **model);
 gemc_status gemc_model_open_file_linked(const char *path, uint64_t manifest_checksum,
-                                        void *entry, gemc_model **model);
+                                        const void *kernels, gemc_model **model);
 int64_t gemc_model_vocab_size(const gemc_model *model);
 int64_t gemc_model_max_context(const gemc_model *model);
 /* The KV-cache bytes a session of this context length allocates. */

@@ -10,30 +10,15 @@
 #include <mlir/Dialect/Func/IR/FuncOps.h>
 #include <mlir/ExecutionEngine/OptUtils.h>
 
-#include <cstring>
+#include <algorithm>
 
 namespace gemc::test {
 
-std::vector<float> JitModel::run(const std::vector<int32_t> &ids, int64_t start) {
-  std::vector<int32_t> tokens = ids;
-  std::vector<float> logits(ids.size() * vocab);
-  auto idsDesc = vectorDescriptor(tokens.data(), int64_t(tokens.size()));
-  auto weightsDesc = vectorDescriptor(weights.data(), int64_t(weights.size()));
-  auto kvDesc = vectorDescriptor(kvCache.data(), int64_t(kvCache.size()));
-  auto scratchDesc = vectorDescriptor(scratch.data(), int64_t(scratch.size()));
-  auto logitsDesc = matrixDescriptor(logits.data(), int64_t(ids.size()), vocab);
-  if (!pool) {
-    BarrierFunction noBarrier = [](void *) {};
-    forward(&idsDesc, start, contextLength, &weightsDesc, &kvDesc, &scratchDesc, &logitsDesc,
-            /*worker=*/0, /*workers=*/1, noBarrier, nullptr);
-    return logits;
-  }
-  auto job = [&](int64_t worker) {
-    forward(&idsDesc, start, contextLength, &weightsDesc, &kvDesc, &scratchDesc, &logitsDesc,
-            worker, pool->size(), &WorkerPool::barrier, pool.get());
-  };
-  pool->run(job);
-  return logits;
+std::vector<float> JitModel::run(const std::vector<int32_t> &tokens, int64_t start) {
+  std::copy(tokens.begin(), tokens.end(), ids.begin());
+  int64_t count = int64_t(tokens.size());
+  executor->run(*pool, count, start, count);
+  return std::vector<float>(logits.begin(), logits.begin() + count * vocab);
 }
 
 std::unique_ptr<JitModel> jitCompile(mlir::ModuleOp module, const gemma::WeightLookup &weights,
@@ -43,24 +28,26 @@ std::unique_ptr<JitModel> jitCompile(mlir::ModuleOp module, const gemma::WeightL
   auto model = std::make_unique<JitModel>();
   auto forward = module.lookupSymbol<mlir::func::FuncOp>("forward");
   model->vocab = mlir::cast<mlir::ShapedType>(forward.getResultTypes()[0]).getDimSize(1);
-  WeightLayout layout = planWeightLayout(forward);
-  KvCachePlan kv = planKvCache(forward, maxChunk);
-  model->weights.resize(layout.totalBytes);
-  for (const WeightLayout::Entry &entry : layout.entries) {
+  mlir::FailureOr<MemoryPlan> plan;
+  if (mlir::succeeded(formAndPlanDispatches(module, maxChunk)))
+    plan = readMemoryPlan(module);
+  if (mlir::failed(plan) || mlir::failed(lowerDispatchesToLLVM(module, vectorWidth))) {
+    ADD_FAILURE() << "lowering failed";
+    return nullptr;
+  }
+  model->weights.resize(plan->weights.totalBytes);
+  for (const WeightLayout::Entry &entry : plan->weights.entries) {
     TensorView tensor = *weights(entry.name);
     int64_t columns = tensor.shape.back();
     storeRows(tensor.dtype, tensor.data, tensor.numElements() / columns, columns, entry.format,
               model->weights.data() + entry.offset);
   }
-  model->kvCache.assign(kv.bytes(model->contextLength), 0);
-  if (workers > 1)
-    model->pool = std::make_unique<WorkerPool>(workers);
-  if (mlir::failed(lowerToLLVMDialect(module, {vectorWidth, maxChunk}))) {
-    ADD_FAILURE() << "lowering failed";
-    return nullptr;
-  }
-  auto scratchBytes = module->getAttrOfType<mlir::IntegerAttr>(kScratchBytesAttr);
-  model->scratch.assign(scratchBytes.getInt(), 0);
+  model->kvCache.assign(plan->kvCache.fixedBytes +
+                            plan->kvCache.perContextBytes * uint64_t(model->contextLength),
+                        0);
+  model->scratch.assign(plan->scratchBytes, 0);
+  model->ids.assign(size_t(maxChunk), 0);
+  model->logits.assign(size_t(maxChunk * model->vocab), 0.0f);
   // ExecutionEngineOptions holds a function_ref: the transformer must outlive create().
   std::function<llvm::Error(llvm::Module *)> optimize =
       mlir::makeOptimizingTransformer(2, 0, nullptr);
@@ -72,12 +59,21 @@ std::unique_ptr<JitModel> jitCompile(mlir::ModuleOp module, const gemma::WeightL
     return nullptr;
   }
   model->engine = std::move(*engine);
-  auto symbol = model->engine->lookup(kForwardCInterfaceSymbol);
-  if (!symbol) {
-    ADD_FAILURE() << llvm::toString(symbol.takeError());
-    return nullptr;
+  for (const auto &[i, dispatch] : llvm::enumerate(plan->dispatches)) {
+    auto symbol = model->engine->lookup(kernelSymbol(i, dispatch.name));
+    if (!symbol) {
+      ADD_FAILURE() << llvm::toString(symbol.takeError());
+      return nullptr;
+    }
+    model->program.kernels.push_back(reinterpret_cast<KernelFunction>(*symbol));
+    model->program.bindings.push_back(dispatch.bindings);
   }
-  model->forward = reinterpret_cast<ForwardFunction>(*symbol);
+  model->pool = std::make_unique<WorkerPool>(workers);
+  model->executor = std::make_unique<CpuExecutor>(
+      model->program,
+      CpuBuffers{model->weights.data(), model->kvCache.data(), model->scratch.data(),
+                 model->ids.data(), model->logits.data()},
+      model->contextLength);
   return model;
 }
 

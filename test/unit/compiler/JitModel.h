@@ -1,15 +1,14 @@
 //===- JitModel.h - Generated CPU code, JIT-loaded for tests ---------------===//
 //
 // Lowers a gemma module through the CPU pipeline and loads the result with MLIR's
-// ExecutionEngine, with its weight section, KV cache and scratch buffer, so tests can call the
-// generated entry point directly, on one worker or on the runtime's worker pool.
+// ExecutionEngine, with its weight section, KV cache and scratch buffer, so tests can run the
+// generated kernels through the runtime's own executor and worker pool.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
 
 #include "dialects/gemma/interpreter/Interpreter.h"
-#include "runtime/common/ForwardAbi.h"
-#include "runtime/WorkerPool.h"
+#include "runtime/CpuExecutor.h"
 
 #include <mlir/ExecutionEngine/ExecutionEngine.h>
 #include <mlir/IR/BuiltinOps.h>
@@ -21,12 +20,15 @@ namespace gemc::test {
 
 struct JitModel {
   std::unique_ptr<mlir::ExecutionEngine> engine;
-  ForwardFunction forward = nullptr;
+  CpuProgram program;
   std::vector<uint8_t> weights, kvCache, scratch;
+  std::vector<int32_t> ids;
+  std::vector<float> logits;
   int64_t vocab = 0, contextLength = 64;
-  std::unique_ptr<WorkerPool> pool; // null: one worker, no barriers
+  std::unique_ptr<WorkerPool> pool;
+  std::unique_ptr<CpuExecutor> executor;
 
-  /// Evaluates `ids` at `start` and returns their logits.
+  /// Evaluates `ids` (at most max_chunk of them) at `start` and returns their logits.
   std::vector<float> run(const std::vector<int32_t> &ids, int64_t start);
 };
 

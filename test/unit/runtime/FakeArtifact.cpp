@@ -55,9 +55,22 @@ std::vector<uint8_t> buildFakeArtifact(const FakeArtifactSpec &spec) {
   auto plan = fb::CreateMemoryPlan(fbb, spec.maxChunk, spec.kvFixedBytes, spec.kvPerContextBytes,
                                    0, spec.scratchBytes);
   auto generation = fb::CreateGeneration(fbb, fbb.CreateVector(spec.stopIds));
-  auto manifest = fb::CreateManifest(
-      fbb, fbb.CreateString("fake"), model, target, plan, fbb.CreateString("fake_forward"),
-      fbb.CreateVector(sections), fbb.CreateVector(tensors), generation, fbb.CreateString("gemma4"));
+  uint64_t scratch = spec.scratchBindingBytes ? spec.scratchBindingBytes : spec.scratchBytes;
+  fb::Binding ids(fb::BufferKind_TokenIds, 0, 0, 0, 0), logits(fb::BufferKind_Logits, 0, 0, 0, 0),
+      kv(fb::BufferKind_KvCache, 0, 0, 0, sizeof(int32_t)),
+      partials(fb::BufferKind_Scratch, 0, 0, scratch, 0);
+  auto dispatch = [&](const char *name, std::vector<fb::Binding> bindings) {
+    return fb::CreateDispatch(fbb, fbb.CreateString(name),
+                              fbb.CreateString(std::string("fake_") + name),
+                              fbb.CreateVectorOfStructs(bindings));
+  };
+  std::vector<flatbuffers::Offset<fb::Dispatch>> dispatches = {
+      dispatch("store", {ids, kv}), dispatch("partial", {kv, partials}),
+      dispatch("combine", {partials, logits})};
+  auto manifest = fb::CreateManifest(fbb, fbb.CreateString("fake"), model, target, plan,
+                                     fbb.CreateVector(sections), fbb.CreateVector(tensors),
+                                     generation, fbb.CreateString("gemma4"),
+                                     fbb.CreateVector(dispatches));
   fb::FinishManifestBuffer(fbb, manifest);
 
   ArtifactHeader header{};

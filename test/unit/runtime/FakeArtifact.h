@@ -3,7 +3,9 @@
 // The runtime's tests (and the artifact fuzzer's seed) need artifacts without a compiler: this
 // builds one in memory with the real header, manifest and checksums, tiny sections and a
 // manifest whose fields the tests choose. Its code section is not a shared object: tests open
-// it with gemc_model_open_linked and pass their own entry point.
+// it with gemc_model_open_linked and pass their own kernels, one per dispatch of
+// kFakeDispatches: "store" (token ids, KV cache), "partial" (KV cache, scratch) and "combine"
+// (scratch, logits).
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -22,7 +24,10 @@ struct FakeArtifactSpec {
   uint64_t tensorOffset = 0, tensorBytes = 64; // the one tensor "w", within the weights
   std::vector<int32_t> stopIds = {1};
   uint32_t formatVersion = 0; // 0 = the runtime's
+  uint64_t scratchBindingBytes = 0; // what "partial" and "combine" bind; 0 = scratchBytes
 };
+
+constexpr int kFakeDispatches = 3;
 
 /// The artifact's bytes; its sections are 4096-aligned within them.
 std::vector<uint8_t> buildFakeArtifact(const FakeArtifactSpec &spec);

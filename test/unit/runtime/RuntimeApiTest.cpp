@@ -1,18 +1,19 @@
 //===- RuntimeApiTest.cpp - The C API's guards and its threads -------------===//
 //
-// Runs the runtime on hand-built artifacts (FakeArtifact) with an entry point written here: it
-// stores each token in the KV cache (workers split the tokens), sums the cache across workers
-// through the scratch and the pool's barrier, and writes logits[v] = (sum of the tokens so far)
-// + v. So the expected logits are known by hand, every call depends on the barriers ordering
-// the workers' writes (ThreadSanitizer runs this file in build-tsan/), and the API's checks of
-// ids, lengths and manifests are tested without a compiler.
+// Runs the runtime on hand-built artifacts (FakeArtifact) with kernels written here: they
+// store each token in the KV cache (workers split the tokens), sum the cache across workers
+// through the scratch, and write logits[v] = (sum of the tokens so far) + v, in three
+// dispatches. So the expected logits are known by hand, every call depends on the executor's
+// barriers ordering the workers' writes (ThreadSanitizer runs this file in build-tsan/), and
+// the API's checks of ids, lengths, manifests and dispatch tables are tested without a
+// compiler.
 //
 //===----------------------------------------------------------------------===//
 
 #include "gemc/runtime.h"
 #include "runtime/ArtifactFormat.h"
 #include "runtime/common/CpuFeatures.h"
-#include "runtime/common/ForwardAbi.h"
+#include "runtime/common/ExecutionAbi.h"
 #include "test/unit/runtime/FakeArtifact.h"
 
 #include <gtest/gtest.h>
@@ -28,35 +29,46 @@ namespace {
 using test::buildFakeArtifact;
 using test::FakeArtifactSpec;
 
-void fakeForward(MemRefDescriptor<int32_t, 1> *ids, int64_t startPos, int64_t contextLength,
-                 MemRefDescriptor<uint8_t, 1> *, MemRefDescriptor<uint8_t, 1> *kvCache,
-                 MemRefDescriptor<uint8_t, 1> *scratch, MemRefDescriptor<float, 2> *logits,
-                 int64_t worker, int64_t workers, BarrierFunction barrier, void *context) {
-  auto *kv = reinterpret_cast<int32_t *>(kvCache->aligned);
-  auto *partial = reinterpret_cast<int64_t *>(scratch->aligned);
-  int64_t n = ids->sizes[0];
-  for (int64_t i = worker; i < n; i += workers)
-    kv[startPos + i] = ids->aligned[i];
-  barrier(context);
-  int64_t rows = logits->sizes[0], vocab = logits->sizes[1];
-  // Each worker sums its stride of the cache up to each output row's token.
+// The kernels of FakeArtifact's three dispatches. Each worker takes a stride of the tokens or
+// of the cache; the runtime's barriers between dispatches order their writes.
+constexpr int64_t kVocab = 16;
+
+void storeTokens(void *const *bindings, const int64_t *params, int64_t worker, int64_t workers) {
+  auto *ids = static_cast<const int32_t *>(bindings[0]);
+  auto *kv = static_cast<int32_t *>(bindings[1]);
+  for (int64_t i = worker; i < params[kParamTokens]; i += workers)
+    kv[params[kParamStartPos] + i] = ids[i];
+}
+
+/// Each worker sums its stride of the cache up to each output row's token.
+void sumPartials(void *const *bindings, const int64_t *params, int64_t worker, int64_t workers) {
+  auto *kv = static_cast<const int32_t *>(bindings[0]);
+  auto *partial = static_cast<int64_t *>(bindings[1]);
+  int64_t rows = params[kParamLogitsRows];
   for (int64_t r = 0; r < rows; ++r) {
-    int64_t end = startPos + n - rows + r + 1, sum = 0;
+    int64_t end = params[kParamStartPos] + params[kParamTokens] - rows + r + 1, sum = 0;
     for (int64_t p = worker; p < end; p += workers)
       sum += kv[p];
     partial[r * workers + worker] = sum;
   }
-  barrier(context);
+}
+
+void combinePartials(void *const *bindings, const int64_t *params, int64_t worker,
+                     int64_t workers) {
+  auto *partial = static_cast<const int64_t *>(bindings[0]);
+  auto *logits = static_cast<float *>(bindings[1]);
   if (worker == 0)
-    for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t r = 0; r < params[kParamLogitsRows]; ++r) {
       int64_t total = 0;
       for (int64_t w = 0; w < workers; ++w)
         total += partial[r * workers + w];
-      for (int64_t v = 0; v < vocab; ++v)
-        logits->aligned[r * vocab + v] = float(total + v);
+      for (int64_t v = 0; v < kVocab; ++v)
+        logits[r * kVocab + v] = float(total + v);
     }
-  (void)contextLength;
 }
+
+const KernelFunction kFakeKernels[test::kFakeDispatches] = {storeTokens, sumPartials,
+                                                            combinePartials};
 
 FakeArtifactSpec spec() {
   FakeArtifactSpec s;
@@ -75,7 +87,7 @@ std::unique_ptr<Opened> open(const FakeArtifactSpec &s) {
   auto opened = std::make_unique<Opened>();
   opened->bytes = buildFakeArtifact(s);
   opened->status = gemc_model_open_linked(opened->bytes.data(), opened->bytes.size(),
-                                          reinterpret_cast<void *>(&fakeForward), &opened->model);
+                                          kFakeKernels, &opened->model);
   return opened;
 }
 
@@ -144,7 +156,7 @@ TEST_F(ApiGuardsTest, BadArraysAndNullPointersAreRefused) {
   EXPECT_EQ(gemc_session_create(opened_->model, 8, 1, nullptr), GEMC_ERROR_ARGUMENT);
   gemc_model *model = nullptr;
   EXPECT_EQ(gemc_model_open(nullptr, &model), GEMC_ERROR_ARGUMENT);
-  EXPECT_EQ(gemc_model_open_linked(nullptr, 0, reinterpret_cast<void *>(&fakeForward), &model),
+  EXPECT_EQ(gemc_model_open_linked(nullptr, 0, kFakeKernels, &model),
             GEMC_ERROR_ARGUMENT);
   EXPECT_EQ(model, nullptr);
 }
@@ -199,8 +211,13 @@ TEST(ManifestChecksTest, FieldsThatWouldMisSizeBuffersAreRefused) {
             prefix + "manifest's memory plan needs more than 2^60 bytes");
   EXPECT_EQ(with([](auto &s) { s.tensorOffset = 32; }),
             prefix + "manifest tensor 'w' [32, +64) lies outside the weights section (64 bytes)");
-  EXPECT_EQ(with([](auto &s) { s.formatVersion = 7; }),
-            prefix + "artifact format version 7, this runtime reads version 1; recompile the model");
+  EXPECT_EQ(with([](auto &s) { s.formatVersion = 1; }),
+            prefix + "artifact format version 1, this runtime reads version 2; recompile the model");
+  EXPECT_EQ(with([](auto &s) { s.scratchBindingBytes = 257; }),
+            prefix + "manifest dispatch 1 (fake_partial) binding 1 lies outside the scratch "
+                     "buffer");
+  EXPECT_EQ(with([](auto &s) { s.kvPerContextBytes = 2; }),
+            prefix + "manifest dispatch 0 (fake_store) binding 1 lies outside the KV cache");
 }
 
 TEST(ManifestChecksTest, EveryFlippedByteIsCaught) {
@@ -212,7 +229,7 @@ TEST(ManifestChecksTest, EveryFlippedByteIsCaught) {
     bad[at] ^= 0x10;
     gemc_model *model = nullptr;
     ASSERT_NE(gemc_model_open_linked(bad.data(), bad.size(),
-                                     reinterpret_cast<void *>(&fakeForward), &model),
+                                     kFakeKernels, &model),
               GEMC_OK)
         << "byte " << at << " flipped";
   }

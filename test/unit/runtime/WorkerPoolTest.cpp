@@ -1,6 +1,6 @@
 //===- WorkerPoolTest.cpp - Jobs and barriers of the runtime's thread pool -===//
 //
-// Plain (non-atomic) data handed between workers across barriers, as generated code does: any
+// Plain (non-atomic) data handed between workers across barriers, as the kernels of consecutive dispatches do: any
 // missing ordering is a wrong sum here and a race report under ThreadSanitizer (build-tsan/).
 
 #include "runtime/WorkerPool.h"
@@ -23,11 +23,11 @@ TEST_P(WorkerPoolTest, BarriersOrderPlainWritesAcrossManyJobs) {
     auto job = [&](int64_t worker) {
       for (int step = 0; step < 5; ++step) {
         slots[worker] = round * 10 + step + worker;
-        WorkerPool::barrier(&pool);
+        pool.barrier();
         // Every worker reads every slot written before the barrier...
         sums[worker] = std::accumulate(slots.begin(), slots.end(), int64_t(0));
         // ...and nobody overwrites a slot before all have read it.
-        WorkerPool::barrier(&pool);
+        pool.barrier();
       }
     };
     pool.run(job);
