@@ -2,6 +2,7 @@
 #pragma once
 
 #include "dialects/exec/ExecDialect.h"
+#include "runtime/common/ExecutionAbi.h"
 
 #include <mlir/Dialect/Arith/IR/Arith.h>
 #include <mlir/Dialect/Func/IR/FuncOps.h>

@@ -79,8 +79,14 @@ def LowerDispatchesToSpirv : Pass<"gemc-lower-dispatches-to-spirv", "::mlir::Mod
     invocations per workgroup, whose arguments are the parameters buffer and the dispatch's
     bindings as 1-D arrays of SPIR-V-safe element types. Each kernel's grid (workgroups per
     token and fixed) goes into the module attribute `exec.workgroups`. MLIR's gpu-to-spirv
-    conversion then makes the SPIR-V modules (Pipelines: gemc-vulkan-pipeline).
+    conversion then makes the SPIR-V modules (Pipelines: gemc-vulkan-pipeline). A weight
+    larger than `max-binding-bytes` is bound as several parts of whole rows (as
+    readMemoryPlan lists them); its loads pick the part.
   }];
+  let options = [
+    Option<"maxBindingBytes", "max-binding-bytes", "uint64_t", "::gemc::kMaxGpuBindingBytes",
+           "the most bytes one binding holds">,
+  ];
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect", "::mlir::spirv::SPIRVDialect"];

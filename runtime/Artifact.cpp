@@ -89,13 +89,21 @@ std::string checkBinding(const artifact::Binding &b, const artifact::MemoryPlan 
   return "names an unknown buffer";
 }
 
-std::string checkDispatches(const artifact::Manifest &m, uint64_t weightsSize) {
+/// `spirvSize`: a GPU artifact's SPIR-V section, which every kernel's module must lie in.
+std::string checkDispatches(const artifact::Manifest &m, uint64_t weightsSize,
+                            uint64_t spirvSize) {
   if (!m.dispatches() || m.dispatches()->size() == 0)
     return "manifest has no dispatches";
   for (unsigned i = 0; i < m.dispatches()->size(); ++i) {
     const artifact::Dispatch &d = *m.dispatches()->Get(i);
     if (!d.kernel() || d.kernel()->size() == 0 || !d.bindings())
       return format("manifest dispatch %u lacks its kernel or bindings", i);
+    if (spirvSize && (!fits(d.code_offset(), d.code_size(), spirvSize) || d.code_size() == 0 ||
+                      d.code_offset() % 4 || d.code_size() % 4 || d.workgroups_per_token() < 0 ||
+                      d.workgroups_fixed() < 0 ||
+                      d.workgroups_per_token() > (1 << 24) || d.workgroups_fixed() > (1ll << 31)))
+      return format("manifest dispatch %u (%s): its SPIR-V module or grid is out of range", i,
+                    d.kernel()->c_str());
     for (unsigned j = 0; j < d.bindings()->size(); ++j)
       if (std::string why = checkBinding(*d.bindings()->Get(j), *m.plan(), weightsSize);
           !why.empty())
@@ -105,7 +113,8 @@ std::string checkDispatches(const artifact::Manifest &m, uint64_t weightsSize) {
   return "";
 }
 
-std::string checkManifestFields(const artifact::Manifest &m, uint64_t weightsSize) {
+std::string checkManifestFields(const artifact::Manifest &m, uint64_t weightsSize,
+                                uint64_t spirvSize) {
   const artifact::Model &model = *m.model();
   const artifact::MemoryPlan &plan = *m.plan();
   auto outside = [](const char *field, long long value, long long low, long long high) {
@@ -144,12 +153,14 @@ std::string checkManifestFields(const artifact::Manifest &m, uint64_t weightsSiz
     for (int32_t id : *m.generation()->stop_ids())
       if (id < 0 || id >= model.vocab_size())
         return outside("generation.stop_ids", id, 0, model.vocab_size() - 1);
-  return checkDispatches(m, weightsSize);
+  return checkDispatches(m, weightsSize, spirvSize);
 }
 
 } // namespace
 
 std::string checkTargetAgainstHost(const artifact::Target &target) {
+  if (target.name()->string_view() == "vulkan")
+    return ""; // any CPU: the Vulkan driver is checked when the model opens
   std::string_view triple = target.triple()->string_view();
   std::string_view arch = triple.substr(0, triple.find('-'));
   if (arch != hostArchitecture())
@@ -313,14 +324,16 @@ bool MappedArtifact::verify(std::string &error, bool checkTarget) {
                    path, (unsigned long long)at);
     return false;
   }
-  for (const char *required : {"code", "weights"})
+  bool gpu = m.target()->name()->string_view() == "vulkan";
+  for (const char *required : {gpu ? "spirv" : "code", "weights"})
     if (!section(required)) {
       error = format("%s: manifest has no '%s' section", path, required);
       return false;
     }
-  uint64_t weightsSize = 0;
+  uint64_t weightsSize = 0, spirvSize = 0;
   section("weights", &weightsSize);
-  if (std::string why = checkManifestFields(m, weightsSize); !why.empty()) {
+  section("spirv", &spirvSize);
+  if (std::string why = checkManifestFields(m, weightsSize, gpu ? spirvSize : 0); !why.empty()) {
     error = format("%s: %s", path, why.c_str());
     return false;
   }

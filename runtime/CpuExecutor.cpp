@@ -5,8 +5,8 @@
 namespace gemc {
 
 CpuExecutor::CpuExecutor(const CpuProgram &program, const CpuBuffers &buffers,
-                         int64_t contextLength)
-    : program_(program), contextLength_(contextLength) {
+                         int64_t contextLength, WorkerPool &pool)
+    : program_(program), pool_(pool), contextLength_(contextLength) {
   auto base = [&](BufferKind kind) -> uint8_t * {
     switch (kind) {
     case BufferKind::Weights: return static_cast<uint8_t *>(const_cast<void *>(buffers.weights));
@@ -25,8 +25,9 @@ CpuExecutor::CpuExecutor(const CpuProgram &program, const CpuBuffers &buffers,
   first_.push_back(pointers_.size());
 }
 
-void CpuExecutor::run(WorkerPool &pool, int64_t tokens, int64_t startPos, int64_t logitsRows) {
+bool CpuExecutor::run(int64_t tokens, int64_t startPos, int64_t logitsRows, std::string &) {
   const int64_t params[kParamCount] = {tokens, startPos, contextLength_, logitsRows};
+  WorkerPool &pool = pool_;
   int64_t workers = pool.size();
   auto step = [&](int64_t worker) {
     for (size_t d = 0; d < program_.kernels.size(); ++d) {
@@ -36,6 +37,7 @@ void CpuExecutor::run(WorkerPool &pool, int64_t tokens, int64_t startPos, int64_
     }
   };
   pool.run(step);
+  return true;
 }
 
 } // namespace gemc

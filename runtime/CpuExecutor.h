@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "runtime/Executor.h"
 #include "runtime/WorkerPool.h"
 #include "runtime/common/ExecutionAbi.h"
 
@@ -30,16 +31,18 @@ struct CpuBuffers {
   float *logits;
 };
 
-class CpuExecutor {
+class CpuExecutor : public Executor {
 public:
-  CpuExecutor(const CpuProgram &program, const CpuBuffers &buffers, int64_t contextLength);
+  CpuExecutor(const CpuProgram &program, const CpuBuffers &buffers, int64_t contextLength,
+              WorkerPool &pool);
 
   /// Runs every dispatch for `tokens` ids already in the token buffer, at `startPos`, writing
   /// the logits of the last `logitsRows` of them.
-  void run(WorkerPool &pool, int64_t tokens, int64_t startPos, int64_t logitsRows);
+  bool run(int64_t tokens, int64_t startPos, int64_t logitsRows, std::string &error) override;
 
 private:
   const CpuProgram &program_;
+  WorkerPool &pool_;
   std::vector<void *> pointers_; // every binding, dispatch after dispatch
   std::vector<size_t> first_;    // the index of each dispatch's first binding in pointers_
   int64_t contextLength_;

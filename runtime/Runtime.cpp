@@ -1,8 +1,9 @@
 //===- Runtime.cpp - The gemc runtime C API -------------------------------===//
 //
 // Glue only (design.md invariant 1): verified artifact, one KV-cache allocation per session
-// (invariant 4), and calls of the generated entry point in chunks of at most the plan's
-// max_chunk tokens. Token ids and positions are checked here, at the API boundary.
+// (invariant 4), and forward steps of at most the plan's max_chunk tokens, each run by the
+// session's executor: the dispatch table on the CPU's worker pool, or on a Vulkan device.
+// Token ids and positions are checked here, at the API boundary.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +13,7 @@
 #include "runtime/CpuExecutor.h"
 #include "runtime/TextSession.h"
 #include "runtime/WorkerPool.h"
+#include "runtime/vulkan/VulkanExecutor.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -22,7 +24,8 @@ using namespace gemc;
 
 struct gemc_model {
   std::unique_ptr<MappedArtifact> artifact;
-  CpuProgram program;
+  CpuProgram program;                  // CPU targets
+  std::unique_ptr<VulkanModel> vulkan; // the vulkan target
   int64_t vocab = 0, maxContext = 0, maxChunk = 0;
   std::unique_ptr<Tokenizer> tokenizer; // null without a "tokenizer" section
   std::vector<int32_t> stopIds;
@@ -37,7 +40,7 @@ struct gemc_session {
   std::unique_ptr<WorkerPool> pool;
   std::vector<int32_t> ids;   // [max_chunk]: the call's token ids
   std::vector<float> logits; // [max_chunk, vocab]: the last call's rows
-  std::unique_ptr<CpuExecutor> executor;
+  std::unique_ptr<Executor> executor;
   int64_t lastRow = -1;
   std::unique_ptr<TextSession> text; // created by the first text call
 };
@@ -71,7 +74,9 @@ gemc_status evaluate(gemc_session *s, const int32_t *tokens, int64_t n, float *l
     // vocabulary projection of the other tokens.
     int64_t rows = logitsOut ? count : 1;
     std::copy_n(tokens + done, count, s->ids.data());
-    s->executor->run(*s->pool, count, s->position, rows);
+    std::string error;
+    if (!s->executor->run(count, s->position, rows, error))
+      return fail(GEMC_ERROR_DEVICE, error);
     if (logitsOut)
       std::memcpy(logitsOut + done * m.vocab, s->logits.data(),
                   size_t(count * m.vocab) * sizeof(float));
@@ -171,16 +176,18 @@ bool loadProgram(MappedArtifact &artifact, const KernelFunction *linked, CpuProg
 /// Makes the model of a verified artifact: binds its code (or the `linked` kernel table) and
 /// loads what text generation needs.
 gemc_status openModel(FailureOrArtifact opened, const KernelFunction *linked,
-                      gemc_model **model) {
+                      gemc_model **model, int32_t device = -1) {
   if (!opened.artifact)
     return fail(opened.status, opened.error);
   auto *m = new (std::nothrow) gemc_model();
   if (!m)
     return fail(GEMC_ERROR_MEMORY, "out of memory");
   std::string error;
-  if (!loadProgram(*opened.artifact, linked, m->program, error)) {
+  bool gpu = opened.artifact->manifest().target()->name()->string_view() == "vulkan";
+  if (gpu ? !(m->vulkan = VulkanModel::open(*opened.artifact, device, error))
+          : !loadProgram(*opened.artifact, linked, m->program, error)) {
     delete m;
-    return fail(GEMC_ERROR_INVALID, error);
+    return fail(gpu ? GEMC_ERROR_DEVICE : GEMC_ERROR_INVALID, error);
   }
   const artifact::Manifest &manifest = opened.artifact->manifest();
   m->vocab = manifest.model()->vocab_size();
@@ -216,9 +223,17 @@ extern "C" {
 const char *gemc_last_error(void) { return lastError.c_str(); }
 
 gemc_status gemc_model_open(const char *path, gemc_model **model) {
+  return gemc_model_open_device(path, -1, model);
+}
+
+gemc_status gemc_model_open_device(const char *path, int32_t device, gemc_model **model) {
   if (!path || !model)
     return fail(GEMC_ERROR_ARGUMENT, "gemc_model_open: null argument");
-  return openModel(openFile(path), nullptr, model);
+  return openModel(openFile(path), nullptr, model, device);
+}
+
+const char *gemc_model_device_name(const gemc_model *model) {
+  return model->vulkan ? model->vulkan->deviceName().c_str() : "";
 }
 
 gemc_status gemc_model_open_linked(const void *artifact, uint64_t size, const void *kernels,
@@ -268,27 +283,43 @@ gemc_status gemc_session_create(gemc_model *model, int64_t contextLength, int32_
     return fail(GEMC_ERROR_MEMORY, "out of memory");
   s->model = model;
   s->contextLength = contextLength;
+  try {
+    s->ids.resize(size_t(model->maxChunk));
+    s->logits.resize(size_t(model->maxChunk * model->vocab));
+    // A GPU session's host side is one thread.
+    s->pool = std::make_unique<WorkerPool>(
+        model->vulkan ? 1 : threads > 0 ? threads : std::thread::hardware_concurrency());
+  } catch (const std::exception &) {
+    s->pool.reset();
+  }
+  if (!s->pool) {
+    gemc_session_free(s);
+    return fail(GEMC_ERROR_MEMORY, "cannot allocate the session's buffers and threads");
+  }
+  if (model->vulkan) {
+    std::string error;
+    s->executor = VulkanExecutor::create(*model->vulkan, *model->artifact, contextLength,
+                                         s->ids.data(), s->logits.data(), error);
+    if (!s->executor) {
+      gemc_session_free(s);
+      return fail(GEMC_ERROR_DEVICE, error);
+    }
+    *session = s;
+    return GEMC_OK;
+  }
   s->kvBytes = gemc_model_kv_bytes(model, contextLength);
   s->scratchBytes = model->artifact->manifest().plan()->scratch_bytes();
   s->kvCache = std::calloc(1, std::max<uint64_t>(s->kvBytes, 1));
   s->scratch = std::aligned_alloc(64, (std::max<uint64_t>(s->scratchBytes, 1) + 63) / 64 * 64);
-  try {
-    s->ids.resize(size_t(model->maxChunk));
-    s->logits.resize(size_t(model->maxChunk * model->vocab));
-    s->pool = std::make_unique<WorkerPool>(threads > 0 ? threads
-                                                       : std::thread::hardware_concurrency());
-    if (s->kvCache && s->scratch)
-      s->executor = std::make_unique<CpuExecutor>(
-          model->program,
-          CpuBuffers{model->artifact->section("weights"), s->kvCache, s->scratch, s->ids.data(),
-                     s->logits.data()},
-          contextLength);
-  } catch (const std::exception &) {
-    s->pool.reset();
-  }
-  if (!s->kvCache || !s->scratch || !s->pool || !s->executor) {
+  if (s->kvCache && s->scratch)
+    s->executor = std::make_unique<CpuExecutor>(
+        model->program,
+        CpuBuffers{model->artifact->section("weights"), s->kvCache, s->scratch, s->ids.data(),
+                   s->logits.data()},
+        contextLength, *s->pool);
+  if (!s->executor) {
     gemc_session_free(s);
-    return fail(GEMC_ERROR_MEMORY, "cannot allocate the session's memory plan and threads");
+    return fail(GEMC_ERROR_MEMORY, "cannot allocate the session's memory plan");
   }
   *session = s;
   return GEMC_OK;

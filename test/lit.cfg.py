@@ -27,7 +27,7 @@ config.excludes = ["unit", "data", "scripts", "CMakeLists.txt", "lit.cfg.py", "l
 # FileCheck, not and count live in LLVM's tool directory, which is not on PATH on Debian.
 config.environment["PATH"] = os.pathsep.join(
     [config.gemc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
-for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
+for var in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"):
     if var in os.environ:
         config.environment[var] = os.environ[var]
 
@@ -66,6 +66,20 @@ except OSError:
     pass
 config.substitutions.append(
     ("%artifact_tool", python + " " + os.path.join(config.gemc_src_root, "test", "scripts", "artifact_tool.py")))
+
+# vulkan artifacts run where the Vulkan loader and Mesa's CPU driver (lavapipe) are installed
+# (scripts/setup installs both); the "no Vulkan" checks need only gemc.
+import ctypes
+import glob
+try:
+    ctypes.CDLL("libvulkan.so.1")
+    config.available_features.add("vulkan-loader")
+    if glob.glob("/usr/share/vulkan/icd.d/lvp_icd.*.json"):
+        config.available_features.add("vulkan")
+except OSError:
+    pass
+config.substitutions.append(
+    ("%validate_spirv", python + " " + os.path.join(config.gemc_src_root, "test", "scripts", "validate_spirv.py")))
 
 # aarch64-neon artifacts run under qemu-aarch64 with the cross-built runtime (gemc-run-aarch64).
 if os.path.exists("/usr/bin/qemu-aarch64-static") and os.path.exists(

@@ -133,16 +133,18 @@ flatbuffers::Offset<fb::MemoryPlan> buildPlan(flatbuffers::FlatBufferBuilder &fb
 }
 
 flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::Dispatch>>>
-buildDispatches(flatbuffers::FlatBufferBuilder &fbb, const MemoryPlan &plan) {
+buildDispatches(flatbuffers::FlatBufferBuilder &fbb, const ArtifactContents &in) {
   std::vector<flatbuffers::Offset<fb::Dispatch>> dispatches;
-  for (const auto &[i, d] : llvm::enumerate(plan.dispatches)) {
+  for (const auto &[i, d] : llvm::enumerate(in.plan.dispatches)) {
     std::vector<fb::Binding> bindings;
     for (const BindingRange &b : d.bindings)
       bindings.emplace_back(fb::BufferKind(b.buffer), b.offset, b.perContextOffset, b.bytes,
                             b.perContextBytes);
-    dispatches.push_back(fb::CreateDispatch(fbb, fbb.CreateString(d.name),
-                                            fbb.CreateString(kernelSymbol(i, d.name)),
-                                            fbb.CreateVectorOfStructs(bindings)));
+    GpuKernelCode gpu = in.gpuKernels.empty() ? GpuKernelCode() : in.gpuKernels[i];
+    dispatches.push_back(fb::CreateDispatch(
+        fbb, fbb.CreateString(d.name), fbb.CreateString(kernelSymbol(i, d.name)),
+        fbb.CreateVectorOfStructs(bindings), gpu.offset, gpu.size, gpu.workgroupsPerToken,
+        gpu.workgroupsFixed));
   }
   return fbb.CreateVector(dispatches);
 }
@@ -188,8 +190,9 @@ llvm::Expected<WrittenArtifact> writeArtifact(const std::string &path,
   std::vector<flatbuffers::Offset<fb::Section>> sections;
   uint64_t codeOffset = out.begin();
   out.write(in.code.data(), in.code.size());
-  sections.push_back(fb::CreateSection(fbb, fbb.CreateString("code"), codeOffset,
-                                       in.code.size(), out.checksum()));
+  sections.push_back(fb::CreateSection(fbb,
+                                       fbb.CreateString(in.gpuKernels.empty() ? "code" : "spirv"),
+                                       codeOffset, in.code.size(), out.checksum()));
   if (!in.tokenizer.empty()) {
     uint64_t tokenizerOffset = out.begin();
     out.write(in.tokenizer.data(), in.tokenizer.size());
@@ -216,7 +219,7 @@ llvm::Expected<WrittenArtifact> writeArtifact(const std::string &path,
                                      buildPlan(fbb, in.plan), fbb.CreateVector(sections),
                                      buildTensors(fbb, in), buildGeneration(fbb, in.generation),
                                      fbb.CreateString(in.chatTemplate),
-                                     buildDispatches(fbb, in.plan));
+                                     buildDispatches(fbb, in));
   fb::FinishManifestBuffer(fbb, manifest);
   out.alignTo(8);
   std::memcpy(header.magic, kArtifactMagic, sizeof(kArtifactMagic));

@@ -8,11 +8,20 @@
 
 namespace gemc {
 
+struct GpuKernelCode {
+  std::string name;
+  uint64_t offset = 0, size = 0; // of its module in the code section
+  int64_t workgroupsPerToken = 0, workgroupsFixed = 0;
+};
+
 struct ArtifactContents {
   const Checkpoint &checkpoint;
   const CpuTarget &target;
   const MemoryPlan &plan;   // weights, KV cache, scratch and dispatches (readMemoryPlan)
-  const std::string &code;  // the shared object of the code section
+  const std::string &code;  // the shared object of the code section (GPU: the SPIR-V modules)
+  /// GPU targets: each dispatch's kernel, its module's place in `code` and its grid. The code
+  /// section is then called "spirv".
+  std::vector<GpuKernelCode> gpuKernels;
   const GenerationConfig &generation;
   std::string tokenizer;    // serialized SentencePiece model; empty: no tokenizer section
   std::string chatTemplate; // "gemma4" or "gemma4-large"

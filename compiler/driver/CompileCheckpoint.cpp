@@ -1,10 +1,11 @@
 //===- CompileCheckpoint.cpp - A checkpoint compiled, as a library call ------===//
 //
-// checkpoint -> gemma module -> (memory plans) -> LLVM dialect -> object -> shared object ->
-// artifact. `emit` stops early: mlir (the gemma module), llvm (the LLVM-dialect module), obj
-// (the target's relocatable object, for disassembly); exe puts the runner program in front of
-// the artifact, making one self-contained executable; lib writes a static library, its C
-// header and the artifact beside them, from the same object code as the artifact's.
+// checkpoint -> gemma module -> planned dispatches -> kernels -> artifact. CPU targets: the LLVM
+// dialect, an object, a shared object; `vulkan`: one SPIR-V module per dispatch. `emit` stops
+// early: mlir (the gemma module), llvm (the LLVM-dialect module), obj (the target's relocatable
+// object, for disassembly), spirv (a directory of .spv files); exe puts the runner program in
+// front of the artifact, making one self-contained executable; lib writes a static library, its
+// C header and the artifact beside them, from the same object code as the artifact's.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,7 +14,7 @@
 #include "compiler/artifact/ArtifactWriter.h"
 #include "compiler/artifact/LibraryWriter.h"
 #include "compiler/import/ImportCheckpoint.h"
-#include "compiler/pipeline/CpuPipeline.h"
+#include "compiler/pipeline/Pipelines.h"
 #include "compiler/quant/AssignWeightFormats.h"
 #include "frontends/GenerationConfig.h"
 #include "frontends/TokenizerImport.h"
@@ -29,6 +30,7 @@
 #include <mlir/IR/Verifier.h>
 
 #include <chrono>
+#include <map>
 
 namespace gemc {
 namespace {
@@ -91,15 +93,28 @@ llvm::Expected<CompileReport> earlyOutput(llvm::Error written) {
   return CompileReport();
 }
 
-} // namespace
 
-llvm::Expected<CompileReport> compileCheckpoint(const CompileOptions &options) {
-  auto start = std::chrono::steady_clock::now();
-  llvm::Expected<CpuTarget> target = lookupCpuTarget(options.target);
-  if (!target)
-    return target.takeError();
+/// The target named by --target: a CPU target, or `vulkan` (recorded with the SPIR-V triple,
+/// no CPU and no vector width).
+llvm::Expected<CpuTarget> lookupTarget(const std::string &name) {
+  if (name == "vulkan")
+    return CpuTarget{"vulkan", "spirv64-unknown-vulkan1.3", "", "", "", 0};
+  return lookupCpuTarget(name);
+}
+
+llvm::Error checkOptions(const CompileOptions &options, const CpuTarget &target) {
   if (options.maxChunk < 1)
     return makeError("--max-chunk must be at least 1, found {}", options.maxChunk);
+  bool vulkan = target.name == "vulkan";
+  if (vulkan && !llvm::is_contained({"artifact", "mlir", "spirv"}, options.emit))
+    return makeError("--emit {} is for CPU targets; --target vulkan emits artifact, mlir or "
+                     "spirv",
+                     options.emit);
+  if (!vulkan && options.emit == "spirv")
+    return makeError("--emit spirv needs --target vulkan");
+  if (options.maxBindingBytes < 4096)
+    return makeError("--max-binding-bytes must be at least 4096, found {}",
+                     options.maxBindingBytes);
   if (options.emit == "lib" && !llvm::StringRef(options.output).ends_with(".a"))
     return makeError("--emit lib: -o must name the static library to write, ending in .a "
                      "(found '{}')",
@@ -108,32 +123,96 @@ llvm::Expected<CompileReport> compileCheckpoint(const CompileOptions &options) {
     return makeError("--emit lib: the library's name '{}' would give functions that clash with "
                      "the runtime's gemc_* API; choose another file name",
                      libraryName(options.output));
-  llvm::Expected<LoadedModel> model = loadModel(options.checkpoint, options.quant);
-  if (!model)
-    return model.takeError();
-  mlir::ModuleOp module = *model->module;
-  if (options.emit == "mlir")
-    return earlyOutput(writeFile(options.output, printed(module)));
+  return llvm::Error::success();
+}
 
-  const TextConfig &config = model->checkpoint.config();
+/// What every artifact holds besides code and weights.
+struct TextSupport {
+  GenerationConfig generation;
+  std::string tokenizer, chatTemplate;
+};
+
+llvm::Expected<TextSupport> textSupport(const std::string &dir, const TextConfig &config) {
   llvm::Expected<GenerationConfig> generation =
-      GenerationConfig::load(options.checkpoint, config.vocabSize, config.eosTokenId);
+      GenerationConfig::load(dir, config.vocabSize, config.eosTokenId);
   if (!generation)
     return generation.takeError();
-  llvm::Expected<std::string> tokenizer = checkpointTokenizer(options.checkpoint, config.vocabSize);
+  llvm::Expected<std::string> tokenizer = checkpointTokenizer(dir, config.vocabSize);
   if (!tokenizer)
     return tokenizer.takeError();
+  return TextSupport{std::move(*generation), std::move(*tokenizer), chatTemplateFor(config)};
+}
 
-  if (failed(formAndPlanDispatches(module, options.maxChunk)))
+/// Dispatches planned (one step each, bindings of at most options.maxBindingBytes, for GPUs)
+/// and read back, or the gemc bug that stopped it.
+llvm::Expected<MemoryPlan> planDispatches(mlir::ModuleOp module, const CompileOptions &options,
+                                          bool gpu) {
+  if (failed(formAndPlanDispatches(module, options.maxChunk, /*oneStepEach=*/gpu)))
     return makeError("{}: dispatch formation failed (a gemc bug)", options.checkpoint);
-  mlir::FailureOr<MemoryPlan> plan = readMemoryPlan(module);
+  mlir::FailureOr<MemoryPlan> plan = readMemoryPlan(module, gpu ? options.maxBindingBytes : 0);
   if (failed(plan))
     return makeError("{}: the buffer plan is incomplete (a gemc bug)", options.checkpoint);
-  if (failed(lowerDispatchesToLLVM(module, target->vectorWidth)))
+  return std::move(*plan);
+}
+
+llvm::StringRef moduleBytes(const SpirvKernel &kernel) {
+  return llvm::StringRef(reinterpret_cast<const char *>(kernel.words.data()),
+                         kernel.words.size() * sizeof(uint32_t));
+}
+
+/// Writes each kernel's SPIR-V module to DIR/<kernel>.spv.
+llvm::Error writeSpirvFiles(const std::string &dir, const std::vector<SpirvKernel> &kernels) {
+  if (std::error_code error = llvm::sys::fs::create_directories(dir))
+    return makeError("{}: cannot create the directory: {}", dir, error.message());
+  for (const SpirvKernel &kernel : kernels)
+    if (llvm::Error error = writeFile(dir + "/" + kernel.name + ".spv", moduleBytes(kernel)))
+      return error;
+  return llvm::Error::success();
+}
+
+llvm::Expected<CompileReport> compileForVulkan(LoadedModel &model, const CompileOptions &options,
+                                               const CpuTarget &target, TextSupport text) {
+  mlir::ModuleOp module = *model.module;
+  llvm::Expected<MemoryPlan> plan = planDispatches(module, options, /*gpu=*/true);
+  if (!plan)
+    return plan.takeError();
+  mlir::FailureOr<std::vector<SpirvKernel>> kernels =
+      lowerDispatchesToSpirv(module, options.maxBindingBytes);
+  if (failed(kernels))
+    return makeError("{}: lowering to SPIR-V failed (a gemc bug)", options.checkpoint);
+  if (options.emit == "spirv")
+    return earlyOutput(writeSpirvFiles(options.output, *kernels));
+  // Kernels with the same code (one step on the same shapes in several layers) share one
+  // module in the section.
+  std::string code;
+  std::map<std::string, uint64_t> offsets;
+  std::vector<GpuKernelCode> gpuKernels;
+  for (const SpirvKernel &kernel : *kernels) {
+    std::string module = moduleBytes(kernel).str();
+    auto [it, inserted] = offsets.try_emplace(module, code.size());
+    if (inserted)
+      code += module;
+    gpuKernels.push_back({kernel.name, it->second, module.size(), kernel.perToken, kernel.fixed});
+  }
+  llvm::Expected<WrittenArtifact> written = writeArtifact(
+      options.output, {model.checkpoint, target, *plan, code, std::move(gpuKernels),
+                       text.generation, std::move(text.tokenizer), text.chatTemplate, ""});
+  if (!written)
+    return written.takeError();
+  return CompileReport{options.output, target, code.size(), plan->weights.totalBytes, 0};
+}
+
+llvm::Expected<CompileReport> compileForCpu(LoadedModel &model, const CompileOptions &options,
+                                            const CpuTarget &target, TextSupport text) {
+  mlir::ModuleOp module = *model.module;
+  llvm::Expected<MemoryPlan> plan = planDispatches(module, options, /*gpu=*/false);
+  if (!plan)
+    return plan.takeError();
+  if (failed(lowerDispatchesToLLVM(module, target.vectorWidth)))
     return makeError("{}: lowering to LLVM failed (a gemc bug)", options.checkpoint);
   if (options.emit == "llvm")
     return earlyOutput(writeFile(options.output, printed(module)));
-  llvm::Expected<std::string> object = emitObject(module, *target);
+  llvm::Expected<std::string> object = emitObject(module, target);
   if (!object)
     return object.takeError();
   if (options.emit == "obj")
@@ -143,7 +222,7 @@ llvm::Expected<CompileReport> compileCheckpoint(const CompileOptions &options) {
     return code.takeError();
   std::string runner;
   if (options.emit == "exe") {
-    llvm::Expected<std::string> program = runnerProgram(*target);
+    llvm::Expected<std::string> program = runnerProgram(target);
     if (!program)
       return program.takeError();
     runner = std::move(*program);
@@ -153,23 +232,47 @@ llvm::Expected<CompileReport> compileCheckpoint(const CompileOptions &options) {
   if (options.emit == "lib")
     artifactPath = llvm::StringRef(options.output).drop_back(2).str() + ".gemc";
   llvm::Expected<WrittenArtifact> written =
-      writeArtifact(artifactPath, {model->checkpoint, *target, *plan, *code, *generation,
-                                   std::move(*tokenizer), chatTemplateFor(config),
+      writeArtifact(artifactPath, {model.checkpoint, target, *plan, *code, {}, text.generation,
+                                   std::move(text.tokenizer), text.chatTemplate,
                                    std::move(runner)});
   if (!written)
     return written.takeError();
-  if (options.emit == "lib")
-    if (llvm::Error error = writeLibrary(*object, module.getContext(), *target,
+  std::string outputs = options.output;
+  if (options.emit == "lib") {
+    if (llvm::Error error = writeLibrary(*object, module.getContext(), target,
                                          {options.output, libraryName(options.output),
                                           artifactPath, *written,
                                           options.libWeights == "embedded", *plan}))
       return error;
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::string outputs = options.emit == "lib"
-                            ? fmt::format("{}, its header and {}", options.output, artifactPath)
-                            : options.output;
-  return CompileReport{outputs, *target, code->size(), plan->weights.totalBytes, seconds};
+    outputs = fmt::format("{}, its header and {}", options.output, artifactPath);
+  }
+  return CompileReport{outputs, target, code->size(), plan->weights.totalBytes, 0};
+}
+
+} // namespace
+
+llvm::Expected<CompileReport> compileCheckpoint(const CompileOptions &options) {
+  auto start = std::chrono::steady_clock::now();
+  llvm::Expected<CpuTarget> target = lookupTarget(options.target);
+  if (!target)
+    return target.takeError();
+  if (llvm::Error error = checkOptions(options, *target))
+    return error;
+  llvm::Expected<LoadedModel> model = loadModel(options.checkpoint, options.quant);
+  if (!model)
+    return model.takeError();
+  if (options.emit == "mlir")
+    return earlyOutput(writeFile(options.output, printed(*model->module)));
+  llvm::Expected<TextSupport> text = textSupport(options.checkpoint, model->checkpoint.config());
+  if (!text)
+    return text.takeError();
+  llvm::Expected<CompileReport> report =
+      target->name == "vulkan" ? compileForVulkan(*model, options, *target, std::move(*text))
+                               : compileForCpu(*model, options, *target, std::move(*text));
+  if (report)
+    report->seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
 }
 
 llvm::Expected<LoadedModel> loadModel(const std::string &dir, const QuantOptions &quant) {
@@ -188,7 +291,7 @@ llvm::Expected<LoadedModel> loadModel(const std::string &dir, const QuantOptions
   if (std::string note = checkpoint->unusedSummary(); !note.empty())
     llvm::errs() << note << "\n";
   mlir::DialectRegistry registry;
-  registerCpuPipelineDialects(registry);
+  registerPipelineDialects(registry);
   auto context = std::make_unique<mlir::MLIRContext>(registry);
   context->loadAllAvailableDialects();
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "frontends/Checkpoint.h"
+#include "runtime/common/ExecutionAbi.h"
 #include "targets/cpu/CpuTarget.h"
 
 #include <llvm/Support/Error.h>
@@ -39,10 +40,11 @@ struct CompileOptions {
   std::string checkpoint;
   QuantOptions quant;
   std::string output;
-  std::string emit = "artifact"; // artifact, exe, lib, mlir, llvm or obj
-  std::string target = "host";
+  std::string emit = "artifact"; // artifact, exe, lib, mlir, llvm, obj or spirv (a directory)
+  std::string target = "host";   // a CPU target or vulkan
   int64_t maxChunk = 64;
   std::string libWeights = "embedded"; // --emit lib: embedded (linked in) or file (NAME.gemc)
+  uint64_t maxBindingBytes = kMaxGpuBindingBytes; // vulkan: larger weights are bound in parts
 };
 
 /// What a compile wrote (empty `outputs` for --emit mlir, llvm and obj).

@@ -27,6 +27,7 @@
 #include <mlir/IR/ImplicitLocOpBuilder.h>
 
 #include <cmath>
+#include <functional>
 
 namespace gemc {
 #define GEN_PASS_DEF_LOWERDISPATCHESTOSPIRV
@@ -53,6 +54,8 @@ int64_t product(ArrayRef<int64_t> dims) {
 /// memref; every stride is static. Dimension 0 counts tokens (or slots, rows).
 struct Access {
   Value data;
+  SmallVector<Value> parts; // a weight: its bindings, rowsPerPart rows each (the last fewer)
+  int64_t rowsPerPart = 0;
   int64_t offset = 0;
   SmallVector<int64_t> strides;
   SmallVector<int64_t> shape;
@@ -68,8 +71,9 @@ struct Grid {
 
 class SpirvKernelGenerator {
 public:
-  SpirvKernelGenerator(gpu::GPUFuncOp kernel)
-      : kernel_(kernel), b_(kernel.getLoc(), kernel.getContext()) {}
+  SpirvKernelGenerator(gpu::GPUFuncOp kernel, uint64_t maxBindingBytes)
+      : kernel_(kernel), b_(kernel.getLoc(), kernel.getContext()),
+        maxBindingBytes_(maxBindingBytes) {}
 
   /// Emits `step` into the kernel, whose arguments are the params and `bindings`.
   FailureOr<Grid> generate(Operation *step, ArrayRef<Operation *> bindings);
@@ -87,11 +91,13 @@ private:
   Value element(const Access &a, ValueRange indices);
   Value load(const Access &a, ValueRange indices);
   void store(Value value, const Access &a, ValueRange indices);
-  /// Element `column` of row `row` of a weight in any format, as f32.
+  /// Element `column` of row `row` of a weight in any format, as f32 (from the part that
+  /// holds the row).
   Value loadWeight(const Access &w, Value row, Value column);
-  Value byteAt(const Access &w, Value byte, bool isSigned);
+  Value loadWeightRow(exec::WeightOp op, Value data, Value row, Value column);
+  Value byteAt(Value data, Value byte, bool isSigned);
   /// The f16 (or f32 with `wide`) stored little-endian at `byte` of a byte buffer.
-  Value scaleAt(const Access &w, Value byte, bool wide);
+  Value scaleAt(Value data, Value byte, bool wide);
   /// for (i = lower; i < upper; i += step) carrying values.
   SmallVector<Value> loop(Value lower, Value upper, Value step, ValueRange initial,
                           function_ref<SmallVector<Value>(Value, ValueRange)> body);
@@ -116,6 +122,7 @@ private:
 
   gpu::GPUFuncOp kernel_;
   ImplicitLocOpBuilder b_;
+  uint64_t maxBindingBytes_;
   DenseMap<Value, Access> accesses_;
   Value params_, tid_, group_, tokens_, startPos_, contextLength_, logitsRows_;
   Value partials_; // workgroup memory of the reductions
@@ -141,17 +148,17 @@ void SpirvKernelGenerator::store(Value value, const Access &a, ValueRange indice
   memref::StoreOp::create(b_, value, a.data, ValueRange{element(a, indices)});
 }
 
-Value SpirvKernelGenerator::byteAt(const Access &w, Value byte, bool isSigned) {
-  Value b = memref::LoadOp::create(b_, w.data, ValueRange{add(index(w.offset), byte)});
+Value SpirvKernelGenerator::byteAt(Value data, Value byte, bool isSigned) {
+  Value b = memref::LoadOp::create(b_, data, ValueRange{byte});
   return isSigned ? arith::ExtSIOp::create(b_, b_.getI32Type(), b).getResult()
                   : arith::ExtUIOp::create(b_, b_.getI32Type(), b).getResult();
 }
 
-Value SpirvKernelGenerator::scaleAt(const Access &w, Value byte, bool wide) {
+Value SpirvKernelGenerator::scaleAt(Value data, Value byte, bool wide) {
   Value bits = i32(0);
   for (int64_t k = 0; k < (wide ? 4 : 2); ++k)
     bits = arith::OrIOp::create(
-        b_, bits, arith::ShLIOp::create(b_, byteAt(w, add(byte, index(k)), false), i32(8 * k)));
+        b_, bits, arith::ShLIOp::create(b_, byteAt(data, add(byte, index(k)), false), i32(8 * k)));
   if (wide)
     return arith::BitcastOp::create(b_, b_.getF32Type(), bits);
   Value half = arith::BitcastOp::create(
@@ -161,11 +168,33 @@ Value SpirvKernelGenerator::scaleAt(const Access &w, Value byte, bool wide) {
 
 Value SpirvKernelGenerator::loadWeight(const Access &w, Value row, Value column) {
   auto op = cast<exec::WeightOp>(w.root);
+  if (w.parts.size() == 1)
+    return loadWeightRow(op, w.parts[0], row, column);
+  // if (part == 0) load from part 0 else if (part == 1) ... else from the last part.
+  Value part = arith::DivUIOp::create(b_, row, index(w.rowsPerPart));
+  Value local = arith::RemUIOp::create(b_, row, index(w.rowsPerPart));
+  std::function<Value(size_t)> select = [&](size_t p) -> Value {
+    if (p + 1 == w.parts.size())
+      return loadWeightRow(op, w.parts[p], local, column);
+    auto ifOp = scf::IfOp::create(
+        b_, TypeRange{b_.getF32Type()},
+        arith::CmpIOp::create(b_, arith::CmpIPredicate::eq, part, index(int64_t(p))), true);
+    OpBuilder::InsertionGuard guard(b_);
+    b_.setInsertionPointToStart(ifOp.thenBlock());
+    scf::YieldOp::create(b_, loadWeightRow(op, w.parts[p], local, column));
+    b_.setInsertionPointToStart(ifOp.elseBlock());
+    scf::YieldOp::create(b_, select(p + 1));
+    return ifOp.getResult(0);
+  };
+  return select(0);
+}
+
+Value SpirvKernelGenerator::loadWeightRow(exec::WeightOp op, Value data, Value row,
+                                          Value column) {
   WeightFormat format = op.weightFormat();
   int64_t columns = op.getColumns();
   if (isFloatFormat(format)) {
-    Value v = memref::LoadOp::create(
-        b_, w.data, ValueRange{add(index(w.offset), add(mul(row, index(columns)), column))});
+    Value v = memref::LoadOp::create(b_, data, ValueRange{add(mul(row, index(columns)), column)});
     if (format == WeightFormat::F16)
       return arith::ExtFOp::create(b_, b_.getF32Type(), v);
     if (format == WeightFormat::BF16) { // i16 bits: the high half of an f32
@@ -182,13 +211,13 @@ Value SpirvKernelGenerator::loadWeight(const Access &w, Value row, Value column)
   Value scaleByte = add(base, mul(block, index(layout.scaleBytes)));
   if (format == WeightFormat::Q8_Ch)
     scaleByte = base;
-  Value scale = scaleAt(w, scaleByte, format == WeightFormat::Q8_Ch);
+  Value scale = scaleAt(data, scaleByte, format == WeightFormat::Q8_Ch);
   Value values = add(base, index(layout.valuesOffset));
   Value q;
   if (format == WeightFormat::Q8_0 || format == WeightFormat::Q8_Ch) {
-    q = arith::SIToFPOp::create(b_, b_.getF32Type(), byteAt(w, add(values, column), true));
+    q = arith::SIToFPOp::create(b_, b_.getF32Type(), byteAt(data, add(values, column), true));
   } else { // value j of a block in byte j % 16: the low nibble for j < 16
-    Value byte = byteAt(w, add(add(values, mul(block, index(layout.blockValueBytes))),
+    Value byte = byteAt(data, add(add(values, mul(block, index(layout.blockValueBytes))),
                                arith::RemUIOp::create(b_, inBlock, index(16))),
                         false);
     Value high = arith::CmpIOp::create(b_, arith::CmpIPredicate::uge, inBlock, index(16));
@@ -201,7 +230,7 @@ Value SpirvKernelGenerator::loadWeight(const Access &w, Value row, Value column)
   }
   Value decoded = mulf(q, scale);
   if (format == WeightFormat::Q4_1)
-    decoded = addf(decoded, scaleAt(w, add(scaleByte, index(2)), false));
+    decoded = addf(decoded, scaleAt(data, add(scaleByte, index(2)), false));
   return decoded;
 }
 
@@ -245,7 +274,7 @@ Value SpirvKernelGenerator::workgroupSum(Value value) {
   if (!partials_)
     partials_ = workgroupArray(kWorkgroupSize);
   Value sum = gpu::SubgroupReduceOp::create(b_, value, gpu::AllReduceOperation::ADD,
-                                            /*uniform=*/true);
+                                            /*uniform=*/false);
   Value lane = gpu::LaneIdOp::create(b_, IntegerAttr());
   Value subgroup = gpu::SubgroupIdOp::create(b_, IntegerAttr());
   Value subgroups = gpu::NumSubgroupsOp::create(b_, IntegerAttr());
@@ -270,10 +299,18 @@ FailureOr<Grid> SpirvKernelGenerator::generate(Operation *step, ArrayRef<Operati
   Block &entry = kernel_.getBody().front();
   b_.setInsertionPointToStart(&entry);
   params_ = entry.getArgument(0);
-  for (auto [i, buffer] : llvm::enumerate(bindings)) {
+  unsigned argument = 1;
+  for (Operation *buffer : bindings) {
     Access a;
-    a.data = entry.getArgument(i + 1);
+    a.data = entry.getArgument(argument);
     a.root = buffer;
+    if (auto weight = dyn_cast<exec::WeightOp>(buffer)) {
+      a.rowsPerPart = weight.rowsPerBinding(maxBindingBytes_);
+      for (int64_t row = 0; row < weight.rows(); row += a.rowsPerPart)
+        a.parts.push_back(entry.getArgument(argument++));
+    } else {
+      ++argument;
+    }
     auto type = cast<MemRefType>(buffer->getResult(0).getType());
     a.shape.assign(type.getShape().begin(), type.getShape().end());
     a.strides.assign(a.shape.size(), 1);
@@ -301,11 +338,15 @@ FailureOr<Grid> SpirvKernelGenerator::generate(Operation *step, ArrayRef<Operati
     accesses_[view.getResult()] = a;
   }
   tid_ = gpu::ThreadIdOp::create(b_, gpu::Dimension::x);
-  group_ = gpu::BlockIdOp::create(b_, gpu::Dimension::x);
+  // Grids wider than a dimension's 65535 workgroups are folded into y: group = y * width + x.
+  group_ = add(mul(gpu::BlockIdOp::create(b_, gpu::Dimension::y),
+                   gpu::GridDimOp::create(b_, gpu::Dimension::x)),
+               gpu::BlockIdOp::create(b_, gpu::Dimension::x));
   tokens_ = param(kParamTokens);
   startPos_ = param(kParamStartPos);
   contextLength_ = param(kParamContextLength);
   logitsRows_ = param(kParamLogitsRows);
+  Operation *prologueEnd = logitsRows_.getDefiningOp();
   std::optional<Grid> grid =
       TypeSwitch<Operation *, std::optional<Grid>>(step)
           .Case([&](exec::GatherRowsOp o) { return gatherRows(o); })
@@ -320,6 +361,18 @@ FailureOr<Grid> SpirvKernelGenerator::generate(Operation *step, ArrayRef<Operati
           .Default([](Operation *) { return std::nullopt; });
   if (!grid)
     return step->emitOpError("has no GPU kernel");
+  // The step's code runs in the workgroups of the grid only (a folded grid has a few more):
+  // move it under `if (group < per_token * T + fixed)`.
+  SmallVector<Operation *> body;
+  for (Operation *op = prologueEnd->getNextNode(); op; op = op->getNextNode())
+    body.push_back(op);
+  b_.setInsertionPointAfter(prologueEnd);
+  Value total = add(mul(tokens_, index(grid->perToken)), index(grid->fixed));
+  auto inGrid = scf::IfOp::create(
+      b_, arith::CmpIOp::create(b_, arith::CmpIPredicate::ult, group_, total), false);
+  for (Operation *op : body)
+    op->moveBefore(inGrid.thenBlock()->getTerminator());
+  b_.setInsertionPointToEnd(&entry);
   gpu::ReturnOp::create(b_);
   return *grid;
 }
@@ -344,7 +397,8 @@ Grid SpirvKernelGenerator::gatherRows(exec::GatherRowsOp op) {
 Grid SpirvKernelGenerator::linear(exec::LinearOp op) {
   const Access &x = accesses_[op.getX()], &w = accesses_[op.getW()];
   const Access &out = accesses_[op.getOut()];
-  int64_t k = x.rowElements();
+  // x [T, K...] (trailing dims flattened), or with experts [T, k, K]: a row per slot.
+  int64_t k = op.getExperts() && x.shape.size() == 3 ? x.shape.back() : x.rowElements();
   auto dot = [&](ValueRange xRow, Value wRow) {
     Value partial = loop(tid_, index(k), index(kWorkgroupSize), {f32(0)},
                          [&](Value i, ValueRange acc) {
@@ -618,6 +672,8 @@ Type spirvElementType(Operation *buffer) {
 
 struct LowerDispatchesToSpirvPass
     : impl::LowerDispatchesToSpirvBase<LowerDispatchesToSpirvPass> {
+  using LowerDispatchesToSpirvBase::LowerDispatchesToSpirvBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto forward = module.lookupSymbol<func::FuncOp>("forward");
@@ -643,17 +699,27 @@ struct LowerDispatchesToSpirvPass
       SmallVector<Operation *> bindings = exec::dispatchBindings(dispatch);
       SmallVector<Type> arguments{
           MemRefType::get({ShapedType::kDynamic}, builder.getI32Type())};
-      for (Operation *buffer : bindings)
-        arguments.push_back(MemRefType::get({ShapedType::kDynamic}, spirvElementType(buffer)));
+      for (Operation *buffer : bindings) {
+        auto weight = dyn_cast<exec::WeightOp>(buffer);
+        int64_t parts = 1;
+        if (weight) // as readMemoryPlan binds it: parts of whole rows
+          parts = (weight.rows() + weight.rowsPerBinding(maxBindingBytes) - 1) /
+                  weight.rowsPerBinding(maxBindingBytes);
+        arguments.append(size_t(parts),
+                         MemRefType::get({ShapedType::kDynamic}, spirvElementType(buffer)));
+      }
       std::string name = kernelSymbol(i, dispatch.getName().str());
       auto gpuModule = gpu::GPUModuleOp::create(builder, dispatch.getLoc(), name);
       OpBuilder inner = OpBuilder::atBlockBegin(gpuModule.getBody());
-      auto kernel = gpu::GPUFuncOp::create(inner, dispatch.getLoc(), name,
+      // Every entry point is called `main`, so kernels with the same code (the same step on
+      // the same shapes, in another layer) are the same module, stored and compiled once.
+      auto kernel = gpu::GPUFuncOp::create(inner, dispatch.getLoc(), kSpirvEntryPoint,
                                            inner.getFunctionType(arguments, {}));
       kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), inner.getUnitAttr());
       kernel->setAttr(spirv::getEntryPointABIAttrName(),
                       spirv::getEntryPointABIAttr(context, {int32_t(kWorkgroupSize), 1, 1}));
-      FailureOr<Grid> grid = SpirvKernelGenerator(kernel).generate(steps[0], bindings);
+      FailureOr<Grid> grid =
+          SpirvKernelGenerator(kernel, maxBindingBytes).generate(steps[0], bindings);
       if (failed(grid))
         return signalPassFailure();
       grids.push_back(builder.getDenseI64ArrayAttr({grid->perToken, grid->fixed}));

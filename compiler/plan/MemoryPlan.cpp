@@ -18,12 +18,9 @@ int64_t moduleInt(ModuleOp module, const char *name) {
   return attr ? attr.getInt() : -1;
 }
 
-/// The byte range a buffer op binds (ExecutionAbi.h).
+/// The byte range a buffer op other than a weight binds (ExecutionAbi.h).
 BindingRange bindingOf(Operation *buffer, int64_t maxChunk) {
   return TypeSwitch<Operation *, BindingRange>(buffer)
-      .Case([](exec::WeightOp op) {
-        return BindingRange{BufferKind::Weights, uint64_t(*op.getOffset()), 0, op.bytes(), 0};
-      })
       .Case([](exec::KvCacheOp op) {
         uint64_t row = uint64_t(op.rowBytes()), ring = uint64_t(op.getRingCapacity());
         return BindingRange{BufferKind::KvCache, uint64_t(*op.getFixedOffset()),
@@ -39,7 +36,17 @@ BindingRange bindingOf(Operation *buffer, int64_t maxChunk) {
 
 } // namespace
 
-FailureOr<MemoryPlan> readMemoryPlan(ModuleOp planned) {
+/// A weight's parts of at most `maxBindingBytes` each (one part without a limit).
+void appendWeightParts(exec::WeightOp op, uint64_t maxBindingBytes,
+                       std::vector<BindingRange> &bindings) {
+  int64_t rows = op.rows(), perPart = op.rowsPerBinding(maxBindingBytes);
+  for (int64_t first = 0; first < rows; first += perPart)
+    bindings.push_back({BufferKind::Weights,
+                        uint64_t(*op.getOffset()) + uint64_t(first) * op.bytesPerRow(), 0,
+                        uint64_t(std::min(perPart, rows - first)) * op.bytesPerRow(), 0});
+}
+
+FailureOr<MemoryPlan> readMemoryPlan(ModuleOp planned, uint64_t maxBindingBytes) {
   auto forward = planned.lookupSymbol<func::FuncOp>("forward");
   MemoryPlan plan;
   plan.maxChunk = moduleInt(planned, kMaxChunkAttr);
@@ -66,8 +73,12 @@ FailureOr<MemoryPlan> readMemoryPlan(ModuleOp planned) {
   }
   for (auto dispatch : forward.getOps<exec::DispatchOp>()) {
     DispatchEntry entry{dispatch.getName().str(), {}};
-    for (Operation *buffer : exec::dispatchBindings(dispatch))
-      entry.bindings.push_back(bindingOf(buffer, plan.maxChunk));
+    for (Operation *buffer : exec::dispatchBindings(dispatch)) {
+      if (auto weight = dyn_cast<exec::WeightOp>(buffer))
+        appendWeightParts(weight, maxBindingBytes, entry.bindings);
+      else
+        entry.bindings.push_back(bindingOf(buffer, plan.maxChunk));
+    }
     plan.dispatches.push_back(std::move(entry));
   }
   return plan;

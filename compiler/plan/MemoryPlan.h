@@ -54,7 +54,9 @@ struct MemoryPlan {
   std::vector<DispatchEntry> dispatches;
 };
 
-/// Fails (with a diagnostic on the module) unless gemc-plan-buffers ran.
-mlir::FailureOr<MemoryPlan> readMemoryPlan(mlir::ModuleOp planned);
+/// Fails (with a diagnostic on the module) unless gemc-plan-buffers ran. With
+/// `maxBindingBytes` (GPU targets), a weight larger than that is bound as several parts of
+/// whole rows (exec::WeightOp::rowsPerBinding), as gemc-lower-dispatches-to-spirv reads it.
+mlir::FailureOr<MemoryPlan> readMemoryPlan(mlir::ModuleOp planned, uint64_t maxBindingBytes = 0);
 
 } // namespace gemc

@@ -54,12 +54,21 @@ SmallVector<Operation *> dispatchBindings(DispatchOp dispatch) {
 
 WeightFormat WeightOp::weightFormat() { return *parseWeightFormat(getFormat().str()); }
 
-uint64_t WeightOp::bytes() {
-  ArrayRef<int64_t> shape = getType().getShape();
-  uint64_t rows = 1;
-  for (int64_t dim : shape.drop_back())
-    rows *= uint64_t(dim);
-  return rows * rowBytes(weightFormat(), getColumns());
+int64_t WeightOp::rows() {
+  int64_t rows = 1;
+  for (int64_t dim : getType().getShape().drop_back())
+    rows *= dim;
+  return rows;
+}
+
+uint64_t WeightOp::bytesPerRow() { return rowBytes(weightFormat(), getColumns()); }
+
+uint64_t WeightOp::bytes() { return uint64_t(rows()) * bytesPerRow(); }
+
+int64_t WeightOp::rowsPerBinding(uint64_t maxBytes) {
+  if (maxBytes == 0 || bytes() <= maxBytes)
+    return rows();
+  return std::max<int64_t>(int64_t(maxBytes / bytesPerRow()) / 64 * 64, 64);
 }
 
 LogicalResult WeightOp::verify() {

@@ -53,6 +53,12 @@ def Exec_WeightOp : Exec_Op<"weight", [Pure]> {
     ::gemc::WeightFormat weightFormat();
     /// Bytes the weight takes in the section.
     uint64_t bytes();
+    /// Rows (all dimensions but the last, flattened) and bytes per row.
+    int64_t rows();
+    uint64_t bytesPerRow();
+    /// Rows per binding when one binding may hold at most `maxBytes` (0: no limit): a multiple
+    /// of 64 (so every part starts 64-byte aligned), or all rows when they fit.
+    int64_t rowsPerBinding(uint64_t maxBytes);
   }];
 }
 

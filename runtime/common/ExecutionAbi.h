@@ -63,4 +63,11 @@ inline std::string kernelSymbol(size_t index, const std::string &name) {
 }
 constexpr const char *kKernelSymbolPrefix = "gemc_k";
 
+/// The most bytes a GPU binding holds by default: Vulkan's least maxStorageBufferRange (2^27,
+/// lavapipe's). Larger weights are bound as several parts of whole rows.
+constexpr uint64_t kMaxGpuBindingBytes = 1ull << 27;
+
+/// The entry point of every GPU kernel's SPIR-V module (one module a kernel).
+constexpr const char *kSpirvEntryPoint = "main";
+
 } // namespace gemc

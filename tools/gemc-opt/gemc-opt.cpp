@@ -6,14 +6,14 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/pipeline/CpuPipeline.h"
+#include "compiler/pipeline/Pipelines.h"
 
 #include <mlir/IR/DialectRegistry.h>
 #include <mlir/Tools/mlir-opt/MlirOptMain.h>
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  gemc::registerCpuPipelineDialects(registry);
+  gemc::registerPipelineDialects(registry);
   gemc::registerGemcPassesAndPipelines();
   return mlir::asMainReturnCode(mlir::MlirOptMain(argc, argv, "gemc-opt\n", registry));
 }

@@ -37,6 +37,7 @@ struct BenchOptions {
   int64_t prompt = 128;
   int64_t generate = 32;
   int64_t threads = 0;
+  int32_t device = -1; // a GPU artifact's Vulkan device; -1: the default choice
   std::string format = "md";
 };
 llvm::Error runBench(const BenchOptions &options);
@@ -63,6 +64,7 @@ llvm::Error runTokenize(const TokenizeOptions &options);
 
 struct InspectOptions {
   std::string artifact;
+  int32_t device = -1;
 };
 llvm::Error runInspect(const InspectOptions &options);
 

@@ -26,13 +26,17 @@ llvm::Error runCompile(const CompileOptions &options) {
   llvm::Expected<CompileReport> report = compileCheckpoint(options);
   if (!report)
     return report.takeError();
+  const CpuTarget &target = report->target;
+  std::string targetText = target.vectorWidth
+                               ? fmt::format("{} ({}, {} f32 lanes)", target.name,
+                                             target.tuneCpu, target.vectorWidth)
+                               : fmt::format("{} (SPIR-V)", target.name);
   if (!report->outputs.empty())
     llvm::errs() << fmt::format(
-        "wrote {}: target {} ({}, {} f32 lanes), code {:.1f} KiB, weights {:.1f} MiB, {:.2f} s, "
-        "peak memory {:.0f} MiB\n",
-        report->outputs, report->target.name, report->target.tuneCpu, report->target.vectorWidth,
-        double(report->codeBytes) / 1024.0, double(report->weightBytes) / (1024.0 * 1024.0),
-        report->seconds, peakMemoryMiB());
+        "wrote {}: target {}, code {:.1f} KiB, weights {:.1f} MiB, {:.2f} s, peak memory "
+        "{:.0f} MiB\n",
+        report->outputs, targetText, double(report->codeBytes) / 1024.0,
+        double(report->weightBytes) / (1024.0 * 1024.0), report->seconds, peakMemoryMiB());
   return llvm::Error::success();
 }
 

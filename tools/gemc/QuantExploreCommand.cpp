@@ -337,7 +337,7 @@ llvm::Error runQuantExplore(const QuantExploreOptions &options) {
     progress.step(fmt::format("{}: evaluating the token set", candidate.label));
     OpenSession rt;
     std::string error;
-    if (!rt.openModel(artifact, error))
+    if (!rt.openModel(artifact, /*device=*/-1, error))
       return makeError("{}", error);
     if (ids.empty()) {
       int64_t limit = gemc_model_max_context(rt.model) - options.decodeTokens - 8;

@@ -60,10 +60,22 @@ llvm::Error runInspect(const InspectOptions &options) {
                     text(m.model()->source()), m.model()->vocab_size(), m.model()->hidden_size(),
                     m.model()->num_layers(), m.model()->max_position_embeddings());
   const artifact::Target &t = *m.target();
-  os << fmt::format("target     {} ({}, cpu {}, {} f32 lanes)\n", text(t.name()), text(t.triple()),
-                    text(t.cpu()), t.vector_width());
+  if (t.vector_width() > 0)
+    os << fmt::format("target     {} ({}, cpu {}, {} f32 lanes)\n", text(t.name()),
+                      text(t.triple()), text(t.cpu()), t.vector_width());
+  else
+    os << fmt::format("target     {} ({}, SPIR-V compute shaders)\n", text(t.name()),
+                      text(t.triple()));
   if (std::string why = checkTargetAgainstHost(t); !why.empty())
     os << fmt::format("           not runnable here: {}\n", why);
+  if (t.name()->string_view() == "vulkan") {
+    gemc_model *model = nullptr;
+    if (gemc_model_open_device(options.artifact.c_str(), options.device, &model) == GEMC_OK)
+      os << fmt::format("device     {}\n", gemc_model_device_name(model));
+    else
+      os << fmt::format("device     none usable here: {}\n", gemc_last_error());
+    gemc_model_free(model);
+  }
   os << fmt::format("dispatches {} per forward step ({} ... {})\nsections\n",
                     m.dispatches()->size(), text(m.dispatches()->Get(0)->kernel()),
                     text(m.dispatches()->Get(m.dispatches()->size() - 1)->kernel()));

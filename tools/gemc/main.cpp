@@ -40,14 +40,20 @@ int main(int argc, char **argv) {
   compileCmd->add_option("-o,--output", compile.output, "Output file")->required();
   compileCmd
       ->add_option("--emit", compile.emit,
-                   "artifact (native, for gemc run), exe (one self-contained executable), lib "
+                   "artifact (for gemc run), exe (one self-contained executable), lib "
                    "(static library + C header), mlir (gemma module), llvm (LLVM dialect), obj "
-                   "(object file)")
-      ->check(CLI::IsMember({"artifact", "exe", "lib", "mlir", "llvm", "obj"}))
+                   "(object file), spirv (--target vulkan: a directory of .spv files)")
+      ->check(CLI::IsMember({"artifact", "exe", "lib", "mlir", "llvm", "obj", "spirv"}))
       ->capture_default_str();
-  compileCmd->add_option("--target", compile.target, "host, x86-64-v3, x86-64-v4, aarch64-neon")
+  compileCmd
+      ->add_option("--target", compile.target,
+                   "host, x86-64-v3, x86-64-v4, aarch64-neon, or vulkan (SPIR-V compute shaders)")
       ->capture_default_str();
   compileCmd->add_option("--max-chunk", compile.maxChunk, "Most tokens evaluated per call")
+      ->capture_default_str();
+  compileCmd
+      ->add_option("--max-binding-bytes", compile.maxBindingBytes,
+                   "--target vulkan: bind larger weights in parts (Vulkan guarantees 128 MiB)")
       ->capture_default_str();
   compileCmd
       ->add_option("--lib-weights", compile.libWeights,
@@ -84,6 +90,7 @@ int main(int argc, char **argv) {
       ->capture_default_str();
   benchCmd->add_option("-t,--threads", bench.threads, "Worker threads (default: all)")
       ->check(CLI::NonNegativeNumber);
+  gemc::addDeviceOption(*benchCmd, bench.device);
   benchCmd->add_option("-o", bench.format, "md, csv or json")
       ->check(CLI::IsMember({"md", "csv", "json"}))
       ->capture_default_str();
@@ -122,6 +129,7 @@ int main(int argc, char **argv) {
   gemc::InspectOptions inspect;
   CLI::App *inspectCmd = app.add_subcommand("inspect", "Print an artifact's manifest");
   inspectCmd->add_option("artifact", inspect.artifact, "Artifact from gemc compile")->required();
+  gemc::addDeviceOption(*inspectCmd, inspect.device);
 
   gemc::TokenizeOptions tokenize;
   CLI::App *tokenizeCmd = app.add_subcommand("tokenize", "Print the token ids of a text");

@@ -193,8 +193,8 @@ OpenSession::~OpenSession() {
   gemc_model_free(model);
 }
 
-bool OpenSession::openModel(const std::string &path, std::string &error) {
-  if (gemc_model_open(path.c_str(), &model) == GEMC_OK)
+bool OpenSession::openModel(const std::string &path, int32_t device, std::string &error) {
+  if (gemc_model_open_device(path.c_str(), device, &model) == GEMC_OK)
     return true;
   error = gemc_last_error();
   return false;
@@ -205,6 +205,13 @@ bool OpenSession::start(int64_t context, int64_t threads, std::string &error) {
     return true;
   error = gemc_last_error();
   return false;
+}
+
+void addDeviceOption(CLI::App &command, int32_t &device) {
+  command.add_option("--device", device,
+                     "GPU artifacts: the Vulkan device's index (default: the first discrete "
+                     "GPU, else integrated, else any)")
+      ->check(CLI::NonNegativeNumber);
 }
 
 void addRunOptions(CLI::App &command, RunOptions &options, bool artifactArgument) {
@@ -223,6 +230,7 @@ void addRunOptions(CLI::App &command, RunOptions &options, bool artifactArgument
       ->needs(tokens);
   addSessionOptions(command, options.contextLength, options.threads,
                     "Context length of the session (default: what the prompt and -n need)");
+  addDeviceOption(command, options.device);
   command.add_flag("-v,--verbose", options.verbose, "Print the seed");
   addSamplingOptions(command, options.sampling);
   command.callback([prompt, tokens] {
@@ -242,13 +250,14 @@ void addChatOptions(CLI::App &command, ChatOptions &options, bool artifactArgume
       ->check(atLeast(0));
   addSessionOptions(command, options.contextLength, options.threads,
                     "Context length (default: 4096)");
+  addDeviceOption(command, options.device);
   command.add_flag("-v,--verbose", options.verbose, "Print speed after every reply");
   addSamplingOptions(command, options.sampling);
 }
 
 bool runCommand(const RunOptions &options, std::string &error) {
   OpenSession open;
-  if (!open.openModel(options.artifact, error))
+  if (!open.openModel(options.artifact, options.device, error))
     return false;
   if (!options.tokens.empty())
     return runTokens(options, open, error);
@@ -261,7 +270,7 @@ bool runCommand(const RunOptions &options, std::string &error) {
 
 bool chatCommand(const ChatOptions &options, std::string &error) {
   OpenSession open;
-  if (!open.openModel(options.artifact, error) ||
+  if (!open.openModel(options.artifact, options.device, error) ||
       !open.start(options.contextLength
                       ? options.contextLength
                       : std::min(kDefaultContext, gemc_model_max_context(open.model)),

@@ -33,6 +33,7 @@ struct RunOptions {
   int64_t generate = -1;     // -1: --tokens: none; -p: until an end id or the context is full
   int64_t contextLength = 0; // 0: what the prompt and -n need
   int64_t threads = 0;       // 0: one per hardware thread
+  int32_t device = -1;       // a GPU artifact's Vulkan device; -1: the default choice
   bool verbose = false;
   SamplingFlags sampling;
 };
@@ -43,6 +44,7 @@ struct ChatOptions {
   int64_t generate = -1; // per reply; -1: until the end of the turn
   int64_t contextLength = 0;
   int64_t threads = 0;
+  int32_t device = -1;
   SamplingFlags sampling;
 };
 
@@ -52,9 +54,12 @@ struct OpenSession {
   gemc_session *session = nullptr;
   ~OpenSession();
   /// These set `error` to the runtime's message on failure.
-  bool openModel(const std::string &path, std::string &error);
+  bool openModel(const std::string &path, int32_t device, std::string &error);
   bool start(int64_t context, int64_t threads, std::string &error);
 };
+
+/// Adds --device N (a GPU artifact's Vulkan device, as `gemc inspect` lists them).
+void addDeviceOption(CLI::App &command, int32_t &device);
 
 /// Adds the flags of `run`/`chat` to `command`; `artifactArgument` adds the positional ARTIFACT
 /// (executables carry theirs).

@@ -33,6 +33,7 @@ typedef enum gemc_status {
   GEMC_ERROR_ARGUMENT = 3,  /* a bad argument: token id, context length, null pointer */
   GEMC_ERROR_CONTEXT = 4,   /* the call would run past the session's context length */
   GEMC_ERROR_MEMORY = 5,
+  GEMC_ERROR_DEVICE = 6,    /* a GPU artifact without a usable device, or the device failed */
 } gemc_status;
 
 typedef struct gemc_model gemc_model;
@@ -43,6 +44,12 @@ const char *gemc_last_error(void);
 /* Maps and verifies an artifact (header, manifest, every section's checksum, the target against
  * this CPU), then binds its code. Nothing of the artifact runs before verification. */
 gemc_status gemc_model_open(const char *path, gemc_model **model);
+/* Like gemc_model_open; for a GPU artifact `device` picks the Vulkan device by index (-1: the
+ * first discrete GPU, else an integrated one, else any, a CPU implementation last). A GPU
+ * model holds its weights in device memory, uploaded here once. CPU artifacts ignore it. */
+gemc_status gemc_model_open_device(const char *path, int32_t device, gemc_model **model);
+/* The name of the Vulkan device a GPU model runs on; "" for CPU artifacts. */
+const char *gemc_model_device_name(const gemc_model *model);
 void gemc_model_free(gemc_model *model);
 /* For libraries written by `gemc compile --emit lib` (their generated header wraps these): the
  * model's code is linked into the program (`kernels`: its table of kernel functions, one per

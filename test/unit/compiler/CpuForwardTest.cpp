@@ -10,7 +10,7 @@
 #include "../NumericCompare.h"
 
 #include "compiler/import/ImportCheckpoint.h"
-#include "compiler/pipeline/CpuPipeline.h"
+#include "compiler/pipeline/Pipelines.h"
 
 #include <gtest/gtest.h>
 #include <llvm/Support/JSON.h>
@@ -52,7 +52,7 @@ CompiledCheckpoint compile(const std::string &dir, int64_t maxChunk) {
   llvm::Expected<Checkpoint> checkpoint = Checkpoint::open(dir);
   EXPECT_TRUE(bool(checkpoint)) << llvm::toString(checkpoint.takeError());
   mlir::DialectRegistry registry;
-  registerCpuPipelineDialects(registry);
+  registerPipelineDialects(registry);
   compiled.context = std::make_unique<mlir::MLIRContext>(registry);
   compiled.context->loadAllAvailableDialects();
   auto module = importCheckpoint(*compiled.context, *checkpoint);

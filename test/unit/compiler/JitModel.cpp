@@ -2,7 +2,7 @@
 
 #include "JitModel.h"
 
-#include "compiler/pipeline/CpuPipeline.h"
+#include "compiler/pipeline/Pipelines.h"
 #include "compiler/plan/MemoryPlan.h"
 
 #include <gtest/gtest.h>
@@ -17,7 +17,8 @@ namespace gemc::test {
 std::vector<float> JitModel::run(const std::vector<int32_t> &tokens, int64_t start) {
   std::copy(tokens.begin(), tokens.end(), ids.begin());
   int64_t count = int64_t(tokens.size());
-  executor->run(*pool, count, start, count);
+  std::string error;
+  executor->run(count, start, count, error);
   return std::vector<float>(logits.begin(), logits.begin() + count * vocab);
 }
 
@@ -73,7 +74,7 @@ std::unique_ptr<JitModel> jitCompile(mlir::ModuleOp module, const gemma::WeightL
       model->program,
       CpuBuffers{model->weights.data(), model->kvCache.data(), model->scratch.data(),
                  model->ids.data(), model->logits.data()},
-      model->contextLength);
+      model->contextLength, *model->pool);
   return model;
 }
 

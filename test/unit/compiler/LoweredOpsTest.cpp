@@ -14,7 +14,7 @@
 
 #include "../NumericCompare.h"
 #include "../TestSafeTensors.h"
-#include "compiler/pipeline/CpuPipeline.h"
+#include "compiler/pipeline/Pipelines.h"
 #include "dialects/gemma/GemmaOps.h"
 #include "dialects/gemma/interpreter/Interpreter.h"
 
@@ -177,7 +177,7 @@ TEST_P(LoweredOps, MatchInterpreter) {
   gemma::WeightLookup lookup = [&](llvm::StringRef name) { return viewOf(file->find(name)); };
 
   mlir::DialectRegistry registry;
-  registerCpuPipelineDialects(registry);
+  registerPipelineDialects(registry);
   mlir::MLIRContext context(registry);
   context.loadAllAvailableDialects();
   auto module = mlir::parseSourceString<mlir::ModuleOp>(text, &context);

@@ -1,0 +1,51 @@
+//===- Pipelines.h - gemma module to a target's code -------------------------===//
+#pragma once
+
+#include <mlir/IR/BuiltinOps.h>
+
+#include <string>
+#include <vector>
+
+namespace gemc {
+
+struct CpuLoweringOptions {
+  int64_t vectorWidth = 8; // f32 lanes: 8 for AVX2, 16 for AVX-512, 4 for NEON
+  int64_t maxChunk = 64;   // the most tokens one call may evaluate (sizes scratch, KV rings)
+};
+
+/// The target-neutral half: gemc-form-dispatches, gemc-split-dispatches when `oneStepEach`
+/// (GPU targets), then gemc-plan-buffers (readMemoryPlan then reads what they decided).
+mlir::LogicalResult formAndPlanDispatches(mlir::ModuleOp module, int64_t maxChunk,
+                                          bool oneStepEach = false);
+
+/// The CPU half, on a planned module: gemc-lower-dispatches-to-cpu, then the upstream
+/// conversions of scf, vector, memref, math, arith and func to the LLVM dialect.
+mlir::LogicalResult lowerDispatchesToLLVM(mlir::ModuleOp module, int64_t vectorWidth);
+
+/// Both halves (what the pipeline `gemc-cpu-pipeline` runs). Errors are reported through the
+/// context's diagnostic handler.
+mlir::LogicalResult lowerToLLVMDialect(mlir::ModuleOp module, const CpuLoweringOptions &options);
+
+/// One dispatch's compute shader: a SPIR-V module whose entry point is `name`, and its grid of
+/// `perToken * T + fixed` workgroups.
+struct SpirvKernel {
+  std::string name;
+  std::vector<uint32_t> words;
+  int64_t perToken = 0, fixed = 0;
+};
+
+/// The Vulkan half, on a module planned with one step a dispatch: gemc-lower-dispatches-to-
+/// spirv, MLIR's math- and gpu-to-spirv conversions, then each module serialized, in dispatch
+/// order (what `gemc-vulkan-pipeline` runs, but for the serialization).
+/// A weight larger than `maxBindingBytes` is bound in parts (readMemoryPlan with the same).
+mlir::FailureOr<std::vector<SpirvKernel>> lowerDispatchesToSpirv(mlir::ModuleOp module,
+                                                                 uint64_t maxBindingBytes);
+
+/// Registers gemc's passes and the pipelines `gemc-cpu-pipeline{vector-width= max-chunk=}`
+/// and `gemc-vulkan-pipeline{max-chunk=}`.
+void registerGemcPassesAndPipelines();
+
+/// Registers what the pipelines and LLVM IR translation need in `registry`.
+void registerPipelineDialects(mlir::DialectRegistry &registry);
+
+} // namespace gemc
