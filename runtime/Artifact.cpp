@@ -98,6 +98,10 @@ std::string checkDispatches(const artifact::Manifest &m, uint64_t weightsSize,
     const artifact::Dispatch &d = *m.dispatches()->Get(i);
     if (!d.kernel() || d.kernel()->size() == 0 || !d.bindings())
       return format("manifest dispatch %u lacks its kernel or bindings", i);
+    // The FlatBuffers verifier checks a vector's length field, not the 8-byte alignment of the
+    // structs after it.
+    if (reinterpret_cast<uintptr_t>(d.bindings()->Data()) % alignof(artifact::Binding))
+      return format("manifest dispatch %u: its bindings are misaligned", i);
     if (spirvSize && (!fits(d.code_offset(), d.code_size(), spirvSize) || d.code_size() == 0 ||
                       d.code_offset() % 4 || d.code_size() % 4 || d.workgroups_per_token() < 0 ||
                       d.workgroups_fixed() < 0 ||

@@ -184,6 +184,10 @@ gemc_status openModel(FailureOrArtifact opened, const KernelFunction *linked,
     return fail(GEMC_ERROR_MEMORY, "out of memory");
   std::string error;
   bool gpu = opened.artifact->manifest().target()->name()->string_view() == "vulkan";
+  if (gpu && linked) { // libraries are CPU code; --emit lib refuses GPU targets
+    delete m;
+    return fail(GEMC_ERROR_INVALID, "a vulkan artifact cannot run with linked CPU kernels");
+  }
   if (gpu ? !(m->vulkan = VulkanModel::open(*opened.artifact, device, error))
           : !loadProgram(*opened.artifact, linked, m->program, error)) {
     delete m;
