@@ -110,6 +110,9 @@ private:
   /// tanh without overflow: sign(x) (1 - 2 / (exp(2|x|) + 1)).
   Value tanh(Value x);
 
+  /// The arguments as buffers (row-major strides from their types) and the dispatch's views.
+  void bindAccesses(Operation *step, ArrayRef<Operation *> bindings);
+
   Grid gatherRows(exec::GatherRowsOp op);
   Grid linear(exec::LinearOp op);
   Grid rmsNorm(exec::RmsNormOp op);
@@ -295,9 +298,8 @@ Value SpirvKernelGenerator::tanh(Value x) {
   return math::CopySignOp::create(b_, t, x);
 }
 
-FailureOr<Grid> SpirvKernelGenerator::generate(Operation *step, ArrayRef<Operation *> bindings) {
+void SpirvKernelGenerator::bindAccesses(Operation *step, ArrayRef<Operation *> bindings) {
   Block &entry = kernel_.getBody().front();
-  b_.setInsertionPointToStart(&entry);
   params_ = entry.getArgument(0);
   unsigned argument = 1;
   for (Operation *buffer : bindings) {
@@ -337,6 +339,12 @@ FailureOr<Grid> SpirvKernelGenerator::generate(Operation *step, ArrayRef<Operati
     a.shape = shape;
     accesses_[view.getResult()] = a;
   }
+}
+
+FailureOr<Grid> SpirvKernelGenerator::generate(Operation *step, ArrayRef<Operation *> bindings) {
+  Block &entry = kernel_.getBody().front();
+  b_.setInsertionPointToStart(&entry);
+  bindAccesses(step, bindings);
   tid_ = gpu::ThreadIdOp::create(b_, gpu::Dimension::x);
   // Grids wider than a dimension's 65535 workgroups are folded into y: group = y * width + x.
   group_ = add(mul(gpu::BlockIdOp::create(b_, gpu::Dimension::y),
