@@ -162,8 +162,24 @@ std::string checkManifestFields(const artifact::Manifest &m, uint64_t weightsSiz
 
 } // namespace
 
+bool runsOnVulkan(const artifact::Target &target) {
+  return target.name()->string_view() == "vulkan";
+}
+
+std::vector<BindingRange> bindingsOf(const artifact::Dispatch &dispatch) {
+  std::vector<BindingRange> bindings;
+  for (const artifact::Binding *b : *dispatch.bindings())
+    bindings.push_back({BufferKind(b->buffer()), b->offset(), b->per_context_offset(),
+                        b->bytes(), b->per_context_bytes()});
+  return bindings;
+}
+
+uint64_t kvCacheBytes(const artifact::MemoryPlan &plan, int64_t contextLength) {
+  return plan.kv_fixed_bytes() + plan.kv_per_context_bytes() * uint64_t(contextLength);
+}
+
 std::string checkTargetAgainstHost(const artifact::Target &target) {
-  if (target.name()->string_view() == "vulkan")
+  if (runsOnVulkan(target))
     return ""; // any CPU: the Vulkan driver is checked when the model opens
   std::string_view triple = target.triple()->string_view();
   std::string_view arch = triple.substr(0, triple.find('-'));
@@ -328,7 +344,7 @@ bool MappedArtifact::verify(std::string &error, bool checkTarget) {
                    path, (unsigned long long)at);
     return false;
   }
-  bool gpu = m.target()->name()->string_view() == "vulkan";
+  bool gpu = runsOnVulkan(*m.target());
   for (const char *required : {gpu ? "spirv" : "code", "weights"})
     if (!section(required)) {
       error = format("%s: manifest has no '%s' section", path, required);

@@ -72,4 +72,13 @@ const MappedArtifact &artifactOf(const gemc_model *model);
 /// Why the running CPU cannot execute code for `target`, or "" if it can.
 std::string checkTargetAgainstHost(const artifact::Target &target);
 
+/// Whether the code is for the `vulkan` target (SPIR-V kernels), not for a CPU.
+bool runsOnVulkan(const artifact::Target &target);
+
+/// A dispatch's bindings, as the execution ABI describes them.
+std::vector<BindingRange> bindingsOf(const artifact::Dispatch &dispatch);
+
+/// Bytes of a session's KV cache at `contextLength`.
+uint64_t kvCacheBytes(const artifact::MemoryPlan &plan, int64_t contextLength);
+
 } // namespace gemc

@@ -27,16 +27,15 @@ CpuExecutor::CpuExecutor(const CpuProgram &program, const CpuBuffers &buffers,
 
 bool CpuExecutor::run(int64_t tokens, int64_t startPos, int64_t logitsRows, std::string &) {
   const int64_t params[kParamCount] = {tokens, startPos, contextLength_, logitsRows};
-  WorkerPool &pool = pool_;
-  int64_t workers = pool.size();
+  int64_t workers = pool_.size();
   auto step = [&](int64_t worker) {
     for (size_t d = 0; d < program_.kernels.size(); ++d) {
       if (d > 0) // every worker's share of the last dispatch is written before this one reads
-        pool.barrier();
+        pool_.barrier();
       program_.kernels[d](pointers_.data() + first_[d], params, worker, workers);
     }
   };
-  pool.run(step);
+  pool_.run(step);
   return true;
 }
 

@@ -35,8 +35,7 @@ struct gemc_model {
 struct gemc_session {
   gemc_model *model = nullptr;
   int64_t contextLength = 0, position = 0;
-  void *kvCache = nullptr, *scratch = nullptr;
-  uint64_t kvBytes = 0, scratchBytes = 0;
+  void *kvCache = nullptr, *scratch = nullptr; // CPU targets
   std::unique_ptr<WorkerPool> pool;
   std::vector<int32_t> ids;   // [max_chunk]: the call's token ids
   std::vector<float> logits; // [max_chunk, vocab]: the last call's rows
@@ -164,12 +163,8 @@ bool loadProgram(MappedArtifact &artifact, const KernelFunction *linked, CpuProg
     program.kernels.assign(linked, linked + dispatches.size());
   else
     program.kernels = artifact.bindKernels(error);
-  for (const artifact::Dispatch *d : dispatches) {
-    std::vector<BindingRange> &bindings = program.bindings.emplace_back();
-    for (const artifact::Binding *b : *d->bindings())
-      bindings.push_back({BufferKind(b->buffer()), b->offset(), b->per_context_offset(),
-                          b->bytes(), b->per_context_bytes()});
-  }
+  for (const artifact::Dispatch *d : dispatches)
+    program.bindings.push_back(bindingsOf(*d));
   return program.kernels.size() == dispatches.size();
 }
 
@@ -183,7 +178,7 @@ gemc_status openModel(FailureOrArtifact opened, const KernelFunction *linked,
   if (!m)
     return fail(GEMC_ERROR_MEMORY, "out of memory");
   std::string error;
-  bool gpu = opened.artifact->manifest().target()->name()->string_view() == "vulkan";
+  bool gpu = runsOnVulkan(*opened.artifact->manifest().target());
   if (gpu && linked) { // libraries are CPU code; --emit lib refuses GPU targets
     delete m;
     return fail(GEMC_ERROR_INVALID, "a vulkan artifact cannot run with linked CPU kernels");
@@ -271,7 +266,7 @@ int64_t gemc_model_max_context(const gemc_model *model) { return model->maxConte
 
 uint64_t gemc_model_kv_bytes(const gemc_model *model, int64_t contextLength) {
   const artifact::MemoryPlan &plan = *model->artifact->manifest().plan();
-  return plan.kv_fixed_bytes() + plan.kv_per_context_bytes() * uint64_t(contextLength);
+  return kvCacheBytes(plan, contextLength);
 }
 
 gemc_status gemc_session_create(gemc_model *model, int64_t contextLength, int32_t threads,
@@ -311,10 +306,10 @@ gemc_status gemc_session_create(gemc_model *model, int64_t contextLength, int32_
     *session = s;
     return GEMC_OK;
   }
-  s->kvBytes = gemc_model_kv_bytes(model, contextLength);
-  s->scratchBytes = model->artifact->manifest().plan()->scratch_bytes();
-  s->kvCache = std::calloc(1, std::max<uint64_t>(s->kvBytes, 1));
-  s->scratch = std::aligned_alloc(64, (std::max<uint64_t>(s->scratchBytes, 1) + 63) / 64 * 64);
+  uint64_t kvBytes = gemc_model_kv_bytes(model, contextLength);
+  uint64_t scratchBytes = model->artifact->manifest().plan()->scratch_bytes();
+  s->kvCache = std::calloc(1, std::max<uint64_t>(kvBytes, 1));
+  s->scratch = std::aligned_alloc(64, (std::max<uint64_t>(scratchBytes, 1) + 63) / 64 * 64);
   if (s->kvCache && s->scratch)
     s->executor = std::make_unique<CpuExecutor>(
         model->program,

@@ -9,7 +9,6 @@
 namespace gemc {
 
 struct GpuKernelCode {
-  std::string name;
   uint64_t offset = 0, size = 0; // of its module in the code section
   int64_t workgroupsPerToken = 0, workgroupsFixed = 0;
 };

@@ -93,7 +93,6 @@ llvm::Expected<CompileReport> earlyOutput(llvm::Error written) {
   return CompileReport();
 }
 
-
 /// The target named by --target: a CPU target, or `vulkan` (recorded with the SPIR-V triple,
 /// no CPU and no vector width).
 llvm::Expected<CpuTarget> lookupTarget(const std::string &name) {
@@ -192,7 +191,7 @@ llvm::Expected<CompileReport> compileForVulkan(LoadedModel &model, const Compile
     auto [it, inserted] = offsets.try_emplace(module, code.size());
     if (inserted)
       code += module;
-    gpuKernels.push_back({kernel.name, it->second, module.size(), kernel.perToken, kernel.fixed});
+    gpuKernels.push_back({it->second, module.size(), kernel.perToken, kernel.fixed});
   }
   llvm::Expected<WrittenArtifact> written = writeArtifact(
       options.output, {model.checkpoint, target, *plan, code, std::move(gpuKernels),

@@ -273,6 +273,39 @@ void KernelBuilder::rmsNormRows(Value src, Value dst, int64_t width, Value gain,
   });
 }
 
+void KernelBuilder::ropeInverseFrequencies(double theta, int64_t headDim, int64_t rotated,
+                                           SmallVectorImpl<float> &hi,
+                                           SmallVectorImpl<float> &lo) {
+  for (int64_t c = 0; c < rotated; ++c) {
+    double invFreq = 1.0 / std::pow(theta, double(2 * c) / double(headDim));
+    hi.push_back(float(invFreq));
+    lo.push_back(float(invFreq - double(hi.back())));
+  }
+}
+
+/// position * (invFreqHi + invFreqLo), reduced modulo 2*pi, as f32 scalars or vectors. A plain f32
+/// product is off by up to half an ulp of the angle (4e-3 rad at position 128k), which makes
+/// long contexts drift from the oracle's double angles; here the product's rounding error is
+/// recovered with an FMA, the low half of the frequency added, and 2*pi (split in two floats,
+/// Cody-Waite) subtracted before the sum is rounded, so the angle is within a few 1e-7 rad of
+/// the exact one at any position below 2^24 (positions are exact in f32 up to there).
+Value KernelBuilder::ropeAngle(Value position, Value invFreqHi, Value invFreqLo) {
+  constexpr double twoPi = 6.283185307179586;
+  Type type = position.getType();
+  auto constant = [&](double value) { return splat(f32(value), type); };
+  Value product = arith::MulFOp::create(b_, position, invFreqHi);
+  Value productError = math::FmaOp::create(b_, position, invFreqHi,
+                                           arith::NegFOp::create(b_, product));
+  Value low = math::FmaOp::create(b_, position, invFreqLo, productError);
+  Value turns = math::RoundEvenOp::create(
+      b_, arith::MulFOp::create(b_, product, constant(1.0 / twoPi)));
+  Value negTurns = arith::NegFOp::create(b_, turns);
+  float twoPiHi = float(twoPi), twoPiLo = float(twoPi - double(twoPiHi));
+  Value reduced = math::FmaOp::create(b_, negTurns, constant(twoPiHi), product);
+  reduced = math::FmaOp::create(b_, negTurns, constant(twoPiLo), reduced);
+  return arith::AddFOp::create(b_, reduced, low);
+}
+
 Value KernelBuilder::rows(Value memref) { return memref::DimOp::create(b_, memref, 0); }
 
 Value KernelBuilder::flattenRows(Value memref) {

@@ -109,6 +109,15 @@ public:
   /// given (dst may be src).
   void rmsNormRows(mlir::Value src, mlir::Value dst, int64_t width, mlir::Value gain, double eps);
 
+  /// RoPE's inverse frequencies theta^(-2c/headDim) for c < rotated, each as two floats whose
+  /// sum is its double value (double-float), for ropeAngle.
+  static void ropeInverseFrequencies(double theta, int64_t headDim, int64_t rotated,
+                                     llvm::SmallVectorImpl<float> &hi,
+                                     llvm::SmallVectorImpl<float> &lo);
+  /// position * (invFreqHi + invFreqLo) reduced modulo 2 pi, on f32 scalars or vectors, within
+  /// a few 1e-7 rad of the exact angle below position 2^24 (every target computes it so).
+  mlir::Value ropeAngle(mlir::Value position, mlir::Value invFreqHi, mlir::Value invFreqLo);
+
   /// The number of rows (dimension 0) of a memref.
   mlir::Value rows(mlir::Value memref);
   /// A [rows * ..., last] view of a memref of rank >= 2 with dynamic dimension 0.

@@ -57,7 +57,6 @@ private:
   /// [dim 0, product of the rest] view.
   Value tokenRowsOf(Value memref);
   Value constantTable(const std::string &name, ArrayRef<float> values);
-  Value ropeAngle(Value position, Value invFreqHi, Value invFreqLo);
   Value tokenId(Value ids, Value t);
   /// A [1, n] view of row `t` (or [t, s]) of a token-row buffer.
   Value rowView(Value memref, ValueRange index);
@@ -325,13 +324,8 @@ void KernelGenerator::lowerRope(exec::RopeOp op) {
   int64_t numHeads = shapeOf(heads)[1], headDim = shapeOf(heads)[2], half = headDim / 2;
   int64_t rotated = op.getRotated();
   double theta = op.getTheta().convertToDouble();
-  // Each inverse frequency as a pair of floats whose sum is its double value (double-float).
   SmallVector<float> invFreqHi, invFreqLo;
-  for (int64_t c = 0; c < rotated; ++c) {
-    double invFreq = 1.0 / std::pow(theta, double(2 * c) / double(headDim));
-    invFreqHi.push_back(float(invFreq));
-    invFreqLo.push_back(float(invFreq - double(invFreqHi.back())));
-  }
+  KernelBuilder::ropeInverseFrequencies(theta, headDim, rotated, invFreqHi, invFreqLo);
   std::string table = fmt::format("gemc_rope_{}_{}_{:x}", headDim, rotated,
                                   std::bit_cast<uint64_t>(theta));
   Value hiTable = constantTable(table + "_hi", invFreqHi);
@@ -342,8 +336,8 @@ void KernelGenerator::lowerRope(exec::RopeOp op) {
     Value posF = arith::UIToFPOp::create(
         b_, b_.getF32Type(), arith::IndexCastUIOp::create(b_, b_.getI64Type(), pos));
     k_.chunks(rotated, [&](Value c, VectorType type) {
-      Value angle = ropeAngle(k_.splat(posF, type), k_.load(hiTable, {}, c, type),
-                              k_.load(loTable, {}, c, type));
+      Value angle = k_.ropeAngle(k_.splat(posF, type), k_.load(hiTable, {}, c, type),
+                                 k_.load(loTable, {}, c, type));
       Value cos = math::CosOp::create(b_, angle), sin = math::SinOp::create(b_, angle);
       Value partner = arith::AddIOp::create(b_, c, k_.index(half));
       k_.loop(numHeads, [&](Value h) {
@@ -357,29 +351,6 @@ void KernelGenerator::lowerRope(exec::RopeOp op) {
       });
     });
   });
-}
-
-/// position * (invFreqHi + invFreqLo), reduced modulo 2*pi, as f32 vectors. A plain f32
-/// product is off by up to half an ulp of the angle (4e-3 rad at position 128k), which makes
-/// long contexts drift from the oracle's double angles; here the product's rounding error is
-/// recovered with an FMA, the low half of the frequency added, and 2*pi (split in two floats,
-/// Cody-Waite) subtracted before the sum is rounded, so the angle is within a few 1e-7 rad of
-/// the exact one at any position below 2^24 (positions are exact in f32 up to there).
-Value KernelGenerator::ropeAngle(Value position, Value invFreqHi, Value invFreqLo) {
-  constexpr double twoPi = 6.283185307179586;
-  Type type = position.getType();
-  auto constant = [&](double value) { return k_.splat(k_.f32(value), type); };
-  Value product = arith::MulFOp::create(b_, position, invFreqHi);
-  Value productError = math::FmaOp::create(b_, position, invFreqHi,
-                                           arith::NegFOp::create(b_, product));
-  Value low = math::FmaOp::create(b_, position, invFreqLo, productError);
-  Value turns = math::RoundEvenOp::create(
-      b_, arith::MulFOp::create(b_, product, constant(1.0 / twoPi)));
-  Value negTurns = arith::NegFOp::create(b_, turns);
-  float twoPiHi = float(twoPi), twoPiLo = float(twoPi - double(twoPiHi));
-  Value reduced = math::FmaOp::create(b_, negTurns, constant(twoPiHi), product);
-  reduced = math::FmaOp::create(b_, negTurns, constant(twoPiLo), reduced);
-  return arith::AddFOp::create(b_, reduced, low);
 }
 
 /// Writes the call's K and V rows into the cache at slot position % capacity; each worker

@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Passes.h"
+#include "compiler/lowering/KernelBuilder.h"
 #include "dialects/exec/ExecOps.h"
 #include "runtime/common/ExecutionAbi.h"
 
@@ -72,15 +73,15 @@ struct Grid {
 class SpirvKernelGenerator {
 public:
   SpirvKernelGenerator(gpu::GPUFuncOp kernel, uint64_t maxBindingBytes)
-      : kernel_(kernel), b_(kernel.getLoc(), kernel.getContext()),
+      : kernel_(kernel), b_(kernel.getLoc(), kernel.getContext()), k_(b_, /*vectorWidth=*/1),
         maxBindingBytes_(maxBindingBytes) {}
 
   /// Emits `step` into the kernel, whose arguments are the params and `bindings`.
   FailureOr<Grid> generate(Operation *step, ArrayRef<Operation *> bindings);
 
 private:
-  Value index(int64_t v) { return arith::ConstantIndexOp::create(b_, v); }
-  Value f32(double v) { return arith::ConstantOp::create(b_, b_.getF32FloatAttr(float(v))); }
+  Value index(int64_t v) { return k_.index(v); }
+  Value f32(double v) { return k_.f32(v); }
   Value i32(int64_t v) { return arith::ConstantOp::create(b_, b_.getI32IntegerAttr(int32_t(v))); }
   Value add(Value a, Value b) { return arith::AddIOp::create(b_, a, b); }
   Value mul(Value a, Value b) { return arith::MulIOp::create(b_, a, b); }
@@ -98,10 +99,6 @@ private:
   Value byteAt(Value data, Value byte, bool isSigned);
   /// The f16 (or f32 with `wide`) stored little-endian at `byte` of a byte buffer.
   Value scaleAt(Value data, Value byte, bool wide);
-  /// for (i = lower; i < upper; i += step) carrying values.
-  SmallVector<Value> loop(Value lower, Value upper, Value step, ValueRange initial,
-                          function_ref<SmallVector<Value>(Value, ValueRange)> body);
-  void loop(Value lower, Value upper, Value step, function_ref<void(Value)> body);
   void ifThen(Value condition, function_ref<void()> body);
   /// An f32 array in workgroup memory, made at the kernel's entry.
   Value workgroupArray(int64_t size);
@@ -125,6 +122,7 @@ private:
 
   gpu::GPUFuncOp kernel_;
   ImplicitLocOpBuilder b_;
+  KernelBuilder k_; // its scalar loops and the RoPE angle, shared with the CPU kernels
   uint64_t maxBindingBytes_;
   DenseMap<Value, Access> accesses_;
   Value params_, tid_, group_, tokens_, startPos_, contextLength_, logitsRows_;
@@ -237,26 +235,6 @@ Value SpirvKernelGenerator::loadWeightRow(exec::WeightOp op, Value data, Value r
   return decoded;
 }
 
-SmallVector<Value>
-SpirvKernelGenerator::loop(Value lower, Value upper, Value step, ValueRange initial,
-                           function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-  auto forOp = scf::ForOp::create(b_, lower, upper, step, initial);
-  if (initial.empty())
-    forOp.getBody()->getTerminator()->erase();
-  OpBuilder::InsertionGuard guard(b_);
-  b_.setInsertionPointToEnd(forOp.getBody());
-  scf::YieldOp::create(b_, body(forOp.getInductionVar(), forOp.getRegionIterArgs()));
-  return SmallVector<Value>(forOp.getResults());
-}
-
-void SpirvKernelGenerator::loop(Value lower, Value upper, Value step,
-                                function_ref<void(Value)> body) {
-  loop(lower, upper, step, {}, [&](Value i, ValueRange) {
-    body(i);
-    return SmallVector<Value>{};
-  });
-}
-
 void SpirvKernelGenerator::ifThen(Value condition, function_ref<void()> body) {
   auto ifOp = scf::IfOp::create(b_, condition, /*withElseRegion=*/false);
   OpBuilder::InsertionGuard guard(b_);
@@ -285,7 +263,7 @@ Value SpirvKernelGenerator::workgroupSum(Value value) {
   ifThen(arith::CmpIOp::create(b_, arith::CmpIPredicate::eq, lane, index(0)),
          [&] { memref::StoreOp::create(b_, sum, partials_, ValueRange{subgroup}); });
   gpu::BarrierOp::create(b_);
-  return loop(index(0), subgroups, index(1), {f32(0)}, [&](Value s, ValueRange acc) {
+  return k_.loopCarrying(index(0), subgroups, 1, {f32(0)}, [&](Value s, ValueRange acc) {
     Value partial = memref::LoadOp::create(b_, partials_, ValueRange{s});
     return SmallVector<Value>{addf(acc[0], partial)};
   })[0];
@@ -393,7 +371,7 @@ Grid SpirvKernelGenerator::gatherRows(exec::GatherRowsOp op) {
   Value t = group_;
   Value row = arith::IndexCastOp::create(b_, b_.getIndexType(), load(ids, {t}));
   Value scale = f32(op.getScale().convertToDouble());
-  loop(tid_, index(width), index(kWorkgroupSize), [&](Value c) {
+  k_.loop(tid_, index(width), kWorkgroupSize, [&](Value c) {
     memref::StoreOp::create(b_, mulf(loadWeight(table, row, c), scale), out.data,
                             ValueRange{add(element(out, {t}), c)});
   });
@@ -408,7 +386,7 @@ Grid SpirvKernelGenerator::linear(exec::LinearOp op) {
   // x [T, K...] (trailing dims flattened), or with experts [T, k, K]: a row per slot.
   int64_t k = op.getExperts() && x.shape.size() == 3 ? x.shape.back() : x.rowElements();
   auto dot = [&](ValueRange xRow, Value wRow) {
-    Value partial = loop(tid_, index(k), index(kWorkgroupSize), {f32(0)},
+    Value partial = k_.loopCarrying(tid_, index(k), kWorkgroupSize, {f32(0)},
                          [&](Value i, ValueRange acc) {
                            Value xv = memref::LoadOp::create(
                                b_, x.data, ValueRange{add(element(x, xRow), i)});
@@ -441,7 +419,7 @@ Grid SpirvKernelGenerator::linear(exec::LinearOp op) {
   bool lastRows = isa<exec::LogitsOp>(out.root);
   Value rows = lastRows ? logitsRows_ : tokens_;
   Value skipped = lastRows ? arith::SubIOp::create(b_, tokens_, rows).getResult() : index(0);
-  loop(index(0), rows, index(1), [&](Value r) {
+  k_.loop(index(0), rows, 1, [&](Value r) {
     storeOnce(dot({add(skipped, r)}, add(index(op.getFirstRow()), o)),
               add(element(out, {r}), o));
   });
@@ -455,7 +433,7 @@ Grid SpirvKernelGenerator::rmsNorm(exec::RmsNormOp op) {
   int64_t rowsPerToken = product(ArrayRef<int64_t>(src.shape).drop_front().drop_back());
   Value row = group_; // rows are contiguous: row r starts at r * width
   Value start = mul(row, index(width));
-  Value partial = loop(tid_, index(width), index(kWorkgroupSize), {f32(0)},
+  Value partial = k_.loopCarrying(tid_, index(width), kWorkgroupSize, {f32(0)},
                        [&](Value i, ValueRange acc) {
                          Value v = memref::LoadOp::create(
                              b_, src.data, ValueRange{add(index(src.offset), add(start, i))});
@@ -464,7 +442,7 @@ Grid SpirvKernelGenerator::rmsNorm(exec::RmsNormOp op) {
   Value meanSquare = arith::DivFOp::create(b_, workgroupSum(partial), f32(double(width)));
   Value scale = math::RsqrtOp::create(b_, addf(meanSquare, f32(op.getEps().convertToDouble())));
   gpu::BarrierOp::create(b_); // dst may be src: every read of the row is done
-  loop(tid_, index(width), index(kWorkgroupSize), [&](Value i) {
+  k_.loop(tid_, index(width), kWorkgroupSize, [&](Value i) {
     Value v = memref::LoadOp::create(b_, src.data, ValueRange{add(index(src.offset), add(start, i))});
     Value y = mulf(v, scale);
     if (op.getGain())
@@ -507,20 +485,19 @@ Grid SpirvKernelGenerator::elementwise(exec::ElementwiseOp op) {
 }
 
 /// Rotate-half RoPE, a workgroup per token, an invocation per (head, pair). The inverse
-/// frequencies are double-float constants written into workgroup memory first, and the angle
-/// is computed as on the CPU (LowerDispatchesToCpu's ropeAngle): the product's rounding error
-/// recovered with an FMA, reduced modulo 2 pi before rounding.
+/// frequencies are double-float constants written into workgroup memory first; the angle is
+/// KernelBuilder::ropeAngle's, as on the CPU.
 Grid SpirvKernelGenerator::rope(exec::RopeOp op) {
   const Access &heads = accesses_[op.getHeads()];
   int64_t numHeads = heads.shape[1], headDim = heads.shape[2], rotated = op.getRotated();
   double theta = op.getTheta().convertToDouble();
+  SmallVector<float> invFreqHi, invFreqLo;
+  KernelBuilder::ropeInverseFrequencies(theta, headDim, rotated, invFreqHi, invFreqLo);
   Value table = workgroupArray(2 * rotated);
   ifThen(arith::CmpIOp::create(b_, arith::CmpIPredicate::eq, tid_, index(0)), [&] {
     for (int64_t c = 0; c < rotated; ++c) {
-      double invFreq = 1.0 / std::pow(theta, double(2 * c) / double(headDim));
-      float hi = float(invFreq), lo = float(invFreq - double(hi));
-      memref::StoreOp::create(b_, f32(hi), table, ValueRange{index(2 * c)});
-      memref::StoreOp::create(b_, f32(lo), table, ValueRange{index(2 * c + 1)});
+      memref::StoreOp::create(b_, f32(invFreqHi[c]), table, ValueRange{index(2 * c)});
+      memref::StoreOp::create(b_, f32(invFreqLo[c]), table, ValueRange{index(2 * c + 1)});
     }
   });
   gpu::BarrierOp::create(b_);
@@ -528,21 +505,12 @@ Grid SpirvKernelGenerator::rope(exec::RopeOp op) {
   Value posF = arith::UIToFPOp::create(
       b_, b_.getF32Type(),
       arith::IndexCastUIOp::create(b_, b_.getI32Type(), add(startPos_, t)));
-  loop(tid_, index(numHeads * rotated), index(kWorkgroupSize), [&](Value pair) {
+  k_.loop(tid_, index(numHeads * rotated), kWorkgroupSize, [&](Value pair) {
     Value h = arith::DivUIOp::create(b_, pair, index(rotated));
     Value c = arith::RemUIOp::create(b_, pair, index(rotated));
     Value hiF = memref::LoadOp::create(b_, table, ValueRange{mul(c, index(2))});
     Value loF = memref::LoadOp::create(b_, table, ValueRange{add(mul(c, index(2)), index(1))});
-    constexpr double twoPi = 6.283185307179586;
-    Value product = mulf(posF, hiF);
-    Value error = math::FmaOp::create(b_, posF, hiF, arith::NegFOp::create(b_, product));
-    Value low = math::FmaOp::create(b_, posF, loF, error);
-    Value turns = math::RoundEvenOp::create(b_, mulf(product, f32(1.0 / twoPi)));
-    Value negTurns = arith::NegFOp::create(b_, turns);
-    float twoPiHi = float(twoPi), twoPiLo = float(twoPi - double(twoPiHi));
-    Value reduced = math::FmaOp::create(b_, negTurns, f32(twoPiHi), product);
-    reduced = math::FmaOp::create(b_, negTurns, f32(twoPiLo), reduced);
-    Value angle = addf(reduced, low);
+    Value angle = k_.ropeAngle(posF, hiF, loF);
     Value cos = math::CosOp::create(b_, angle), sin = math::SinOp::create(b_, angle);
     Value partner = add(c, index(headDim / 2));
     Value a = load(heads, {t, h, c}), bv = load(heads, {t, h, partner});
@@ -560,7 +528,7 @@ Grid SpirvKernelGenerator::storeKv(exec::StoreKvOp op) {
   Value capacity = ring ? index(ring) : contextLength_;
   Value t = group_;
   Value slot = arith::RemUIOp::create(b_, add(startPos_, t), capacity);
-  loop(tid_, index(keys.rowElements()), index(kWorkgroupSize), [&](Value i) {
+  k_.loop(tid_, index(keys.rowElements()), kWorkgroupSize, [&](Value i) {
     memref::StoreOp::create(b_, memref::LoadOp::create(b_, keys.data, ValueRange{add(element(keys, {t}), i)}),
                             cacheK.data, ValueRange{add(element(cacheK, {slot}), i)});
     memref::StoreOp::create(b_, memref::LoadOp::create(b_, values.data, ValueRange{add(element(values, {t}), i)}),
@@ -582,21 +550,21 @@ Grid SpirvKernelGenerator::attend(exec::AttendOp op) {
   if (std::optional<int64_t> window = op.getSlidingWindow())
     first = arith::SubIOp::create(b_, arith::MaxUIOp::create(b_, last, index(*window)),
                                   index(*window));
-  Value dim = index(headDim), one = index(1), zero = index(0);
-  loop(tid_, index(heads), index(kWorkgroupSize), [&](Value h) {
+  Value dim = index(headDim), zero = index(0);
+  k_.loop(tid_, index(heads), kWorkgroupSize, [&](Value h) {
     Value kvHead = arith::DivUIOp::create(b_, h, index(group));
-    loop(zero, dim, one, [&](Value i) { store(f32(0), out, {t, h, i}); });
-    SmallVector<Value> state = loop(
-        first, last, one, {f32(-INFINITY), f32(0)}, [&](Value j, ValueRange carried) {
+    k_.loop(zero, dim, 1, [&](Value i) { store(f32(0), out, {t, h, i}); });
+    SmallVector<Value> state = k_.loopCarrying(
+        first, last, 1, {f32(-INFINITY), f32(0)}, [&](Value j, ValueRange carried) {
           Value slot = arith::RemUIOp::create(b_, j, capacity);
-          Value score = loop(zero, dim, one, {f32(0)}, [&](Value i, ValueRange acc) {
+          Value score = k_.loopCarrying(zero, dim, 1, {f32(0)}, [&](Value i, ValueRange acc) {
             return SmallVector<Value>{math::FmaOp::create(
                 b_, load(q, {t, h, i}), load(cacheK, {slot, kvHead, i}), acc[0])};
           })[0];
           Value maximum = arith::MaximumFOp::create(b_, carried[0], score);
           Value rescale = math::ExpOp::create(b_, arith::SubFOp::create(b_, carried[0], maximum));
           Value weight = math::ExpOp::create(b_, arith::SubFOp::create(b_, score, maximum));
-          loop(zero, dim, one, [&](Value i) {
+          k_.loop(zero, dim, 1, [&](Value i) {
             Value acc = mulf(load(out, {t, h, i}), rescale);
             store(math::FmaOp::create(b_, weight, load(cacheV, {slot, kvHead, i}), acc), out,
                   {t, h, i});
@@ -604,7 +572,7 @@ Grid SpirvKernelGenerator::attend(exec::AttendOp op) {
           return SmallVector<Value>{maximum, addf(mulf(carried[1], rescale), weight)};
         });
     Value inverse = arith::DivFOp::create(b_, f32(1), state[1]);
-    loop(zero, dim, one, [&](Value i) { store(mulf(load(out, {t, h, i}), inverse), out, {t, h, i}); });
+    k_.loop(zero, dim, 1, [&](Value i) { store(mulf(load(out, {t, h, i}), inverse), out, {t, h, i}); });
   });
   return {1, 0};
 }
@@ -615,12 +583,12 @@ Grid SpirvKernelGenerator::route(exec::RouteOp op) {
   const Access &logits = accesses_[op.getLogits()], &scale = accesses_[op.getPerExpertScale()];
   const Access &chosen = accesses_[op.getChosen()], &weights = accesses_[op.getWeights()];
   int64_t experts = logits.shape[1], topK = chosen.shape[1];
-  Value t = group_, zero = index(0), one = index(1), count = index(experts);
+  Value t = group_, zero = index(0), count = index(experts);
   ifThen(arith::CmpIOp::create(b_, arith::CmpIPredicate::eq, tid_, zero), [&] {
-    Value maximum = loop(zero, count, one, {f32(-INFINITY)}, [&](Value e, ValueRange m) {
+    Value maximum = k_.loopCarrying(zero, count, 1, {f32(-INFINITY)}, [&](Value e, ValueRange m) {
       return SmallVector<Value>{arith::MaximumFOp::create(b_, m[0], load(logits, {t, e}))};
     })[0];
-    Value total = loop(zero, count, one, {f32(0)}, [&](Value e, ValueRange sum) {
+    Value total = k_.loopCarrying(zero, count, 1, {f32(0)}, [&](Value e, ValueRange sum) {
       Value p = math::ExpOp::create(b_, arith::SubFOp::create(b_, load(logits, {t, e}), maximum));
       store(p, logits, {t, e});
       return SmallVector<Value>{addf(sum[0], p)};
@@ -629,7 +597,7 @@ Grid SpirvKernelGenerator::route(exec::RouteOp op) {
     SmallVector<Value> picked, probabilities;
     for (int64_t slot = 0; slot < topK; ++slot) {
       SmallVector<Value> best =
-          loop(zero, count, one, {zero, f32(-2)}, [&](Value e, ValueRange acc) {
+          k_.loopCarrying(zero, count, 1, {zero, f32(-2)}, [&](Value e, ValueRange acc) {
             Value p = load(logits, {t, e});
             Value better = arith::CmpFOp::create(b_, arith::CmpFPredicate::OGT, p, acc[1]);
             return SmallVector<Value>{arith::SelectOp::create(b_, better, e, acc[0]),

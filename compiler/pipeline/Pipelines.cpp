@@ -125,12 +125,6 @@ LogicalResult lowerDispatchesToLLVM(ModuleOp module, int64_t vectorWidth) {
   return runPipeline(module, cpuKernelPipeline(vectorWidth));
 }
 
-LogicalResult lowerToLLVMDialect(ModuleOp module, const CpuLoweringOptions &options) {
-  if (failed(formAndPlanDispatches(module, options.maxChunk)))
-    return failure();
-  return lowerDispatchesToLLVM(module, options.vectorWidth);
-}
-
 FailureOr<std::vector<SpirvKernel>> lowerDispatchesToSpirv(ModuleOp module,
                                                            uint64_t maxBindingBytes) {
   if (failed(runPipeline(module, spirvPipeline(maxBindingBytes))))

@@ -175,9 +175,7 @@ bool VulkanModel::createKernels(const MappedArtifact &artifact, std::string &err
     Kernel &kernel = kernels_.emplace_back();
     kernel.perToken = d->workgroups_per_token();
     kernel.fixed = d->workgroups_fixed();
-    for (const artifact::Binding *b : *d->bindings())
-      kernel.bindings.push_back({BufferKind(b->buffer()), b->offset(), b->per_context_offset(),
-                                 b->bytes(), b->per_context_bytes()});
+    kernel.bindings = bindingsOf(*d);
     VkShaderModuleCreateInfo module{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
     module.codeSize = d->code_size();
     module.pCode = reinterpret_cast<const uint32_t *>(code + d->code_offset());
@@ -352,7 +350,7 @@ std::unique_ptr<VulkanExecutor> VulkanExecutor::create(VulkanModel &model,
 
 bool VulkanExecutor::createBuffers(const MappedArtifact &artifact, std::string &error) {
   const artifact::MemoryPlan &plan = *artifact.manifest().plan();
-  uint64_t kvBytes = plan.kv_fixed_bytes() + plan.kv_per_context_bytes() * uint64_t(contextLength_);
+  uint64_t kvBytes = kvCacheBytes(plan, contextLength_);
   VkBufferUsageFlags storage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
   bool ok =
       model_.createBuffer(kvBytes, storage | VK_BUFFER_USAGE_TRANSFER_DST_BIT, false, kvCache_,

@@ -68,7 +68,7 @@ llvm::Error runInspect(const InspectOptions &options) {
                       text(t.triple()));
   if (std::string why = checkTargetAgainstHost(t); !why.empty())
     os << fmt::format("           not runnable here: {}\n", why);
-  if (t.name()->string_view() == "vulkan") {
+  if (runsOnVulkan(t)) {
     gemc_model *model = nullptr;
     if (gemc_model_open_device(options.artifact.c_str(), options.device, &model) == GEMC_OK)
       os << fmt::format("device     {}\n", gemc_model_device_name(model));
