@@ -71,6 +71,18 @@ def LowerDispatchesToCpu : Pass<"gemc-lower-dispatches-to-cpu", "::mlir::ModuleO
                            "::mlir::func::FuncDialect"];
 }
 
+def ApproximateMath : Pass<"gemc-approximate-math", "::mlir::ModuleOp"> {
+  let summary = "Evaluate exp and tanh of the CPU kernels as polynomials in vector registers";
+  let description = [{
+    Rewrites math.exp, math.expm1 and math.tanh on f32 scalars and vectors into MLIR's
+    polynomial approximations (range reduction, then a polynomial or rational function made of
+    FMAs), instead of a libm call per lane: softmax, GELU and the logit softcap then run at
+    vector speed. The approximations are within a few ulp of the libm results.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def LowerDispatchesToSpirv : Pass<"gemc-lower-dispatches-to-spirv", "::mlir::ModuleOp"> {
   let summary = "Generate one GPU compute kernel per dispatch, for SPIR-V";
   let description = [{

@@ -55,7 +55,7 @@ llvm::Expected<WeightMap> readWeightMap(const std::string &indexPath) {
 
 } // namespace
 
-llvm::Expected<Checkpoint> Checkpoint::open(const std::string &dir) {
+llvm::Expected<Checkpoint> Checkpoint::openConfig(const std::string &dir) {
   if (!llvm::sys::fs::is_directory(dir))
     return makeError("{}: not a checkpoint directory", dir);
   Checkpoint ckpt;
@@ -64,6 +64,14 @@ llvm::Expected<Checkpoint> Checkpoint::open(const std::string &dir) {
   if (!config)
     return config.takeError();
   ckpt.config_ = std::move(*config);
+  return ckpt;
+}
+
+llvm::Expected<Checkpoint> Checkpoint::open(const std::string &dir) {
+  llvm::Expected<Checkpoint> opened = openConfig(dir);
+  if (!opened)
+    return opened.takeError();
+  Checkpoint &ckpt = *opened;
   if (llvm::Error error = ckpt.loadWeightFiles())
     return error;
   bool multimodal = llvm::any_of(ckpt.tensors_, [](const auto &entry) {
@@ -73,7 +81,25 @@ llvm::Expected<Checkpoint> Checkpoint::open(const std::string &dir) {
       planModelWeights(ckpt.config_, multimodal ? "model.language_model." : "model.");
   if (llvm::Error error = ckpt.checkAgainstConfig())
     return error;
-  return ckpt;
+  return opened;
+}
+
+llvm::Expected<Checkpoint> Checkpoint::openSynthetic(const std::string &dir) {
+  static const std::string kSource = "synthetic weights";
+  llvm::Expected<Checkpoint> opened = openConfig(dir);
+  if (!opened)
+    return opened.takeError();
+  Checkpoint &ckpt = *opened;
+  ckpt.weights_ = planModelWeights(ckpt.config_, "model.language_model.");
+  ckpt.weights_.forEach([&](const TensorSpec &spec) {
+    TensorInfo tensor{spec.name, DType::BF16, spec.shape};
+    tensor.numBytes = uint64_t(tensor.numElements()) * 2;
+    tensor.file = &kSource;
+    ckpt.syntheticTensors_.push_back(std::move(tensor));
+  });
+  for (const TensorInfo &tensor : ckpt.syntheticTensors_) // the vector no longer grows
+    ckpt.tensors_.try_emplace(tensor.name, &tensor);
+  return opened;
 }
 
 llvm::Error Checkpoint::loadWeightFiles() {

@@ -19,6 +19,10 @@ namespace gemc {
 class Checkpoint {
 public:
   static llvm::Expected<Checkpoint> open(const std::string &dir);
+  /// A checkpoint of config.json alone (gemc compile --synthetic-weights): every tensor the
+  /// config implies, as bf16, without data.
+  static llvm::Expected<Checkpoint> openSynthetic(const std::string &dir);
+  bool synthetic() const { return !syntheticTensors_.empty(); }
 
   const std::string &dir() const { return dir_; }
   const TextConfig &config() const { return config_; }
@@ -34,6 +38,8 @@ public:
   std::string unusedSummary() const;
 
 private:
+  /// The directory and its config.json, no weights yet.
+  static llvm::Expected<Checkpoint> openConfig(const std::string &dir);
   llvm::Error loadWeightFiles();
   llvm::Error addFile(const std::string &path, const std::string &source);
   llvm::Error checkAgainstConfig();
@@ -42,6 +48,7 @@ private:
   TextConfig config_;
   ModelWeights weights_;
   std::vector<std::unique_ptr<SafeTensorsFile>> files_;
+  std::vector<TensorInfo> syntheticTensors_;
   llvm::StringMap<const TensorInfo *> tensors_;
   std::vector<std::string> unused_;
 };

@@ -3,6 +3,7 @@
 #include "runtime/Artifact.h"
 
 #include "runtime/ArtifactFormat.h"
+#include "runtime/SyntheticWeights.h"
 #include "runtime/common/CpuFeatures.h"
 
 #include <dlfcn.h>
@@ -12,6 +13,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <optional>
+#include <thread>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -117,6 +121,32 @@ std::string checkDispatches(const artifact::Manifest &m, uint64_t weightsSize,
   return "";
 }
 
+/// The tensor as fillSyntheticRows writes it, or nullopt if the manifest's fields do not
+/// describe whole rows of a known format.
+std::optional<SyntheticTensor> syntheticTensor(const artifact::Tensor &t, uint8_t *weights) {
+  std::optional<WeightFormat> format =
+      t.dtype() ? parseWeightFormat(t.dtype()->string_view()) : std::nullopt;
+  if (!format || !t.name() || !t.shape() || t.shape()->size() == 0)
+    return std::nullopt;
+  int64_t rows = 1, columns = t.shape()->Get(t.shape()->size() - 1);
+  for (size_t d = 0; d + 1 < t.shape()->size(); ++d)
+    if (t.shape()->Get(d) < 1 || __builtin_mul_overflow(rows, t.shape()->Get(d), &rows))
+      return std::nullopt;
+  uint64_t bytes = 0;
+  if (columns < 1 || columns > (1ll << 40) ||
+      __builtin_mul_overflow(uint64_t(rows), rowBytes(*format, columns), &bytes) ||
+      bytes != t.size())
+    return std::nullopt;
+  return SyntheticTensor{t.name()->string_view(), *format, rows, columns,
+                         t.shape()->size() == 1, weights + t.offset()};
+}
+
+std::string checkSyntheticTensor(const artifact::Tensor &t) {
+  return syntheticTensor(t, nullptr) ? ""
+                                     : "its format, shape and size do not describe whole rows, "
+                                       "so synthetic weights cannot be generated for it";
+}
+
 std::string checkManifestFields(const artifact::Manifest &m, uint64_t weightsSize,
                                 uint64_t spirvSize) {
   const artifact::Model &model = *m.model();
@@ -147,12 +177,16 @@ std::string checkManifestFields(const artifact::Manifest &m, uint64_t weightsSiz
       __builtin_add_overflow(kvMax, plan.scratch_bytes(), &total) || total > (1ull << 60))
     return "manifest's memory plan needs more than 2^60 bytes";
   if (m.tensors())
-    for (const artifact::Tensor *t : *m.tensors())
+    for (const artifact::Tensor *t : *m.tensors()) {
       if (!fits(t->offset(), t->size(), weightsSize))
         return format("manifest tensor '%s' [%llu, +%llu) lies outside the weights section "
                       "(%llu bytes)",
                       t->name() ? t->name()->c_str() : "?", (unsigned long long)t->offset(),
                       (unsigned long long)t->size(), (unsigned long long)weightsSize);
+      if (std::string why = m.synthetic_weights() ? checkSyntheticTensor(*t) : ""; !why.empty())
+        return format("manifest tensor '%s': %s", t->name() ? t->name()->c_str() : "?",
+                      why.c_str());
+    }
   if (m.generation() && m.generation()->stop_ids())
     for (int32_t id : *m.generation()->stop_ids())
       if (id < 0 || id >= model.vocab_size())
@@ -345,12 +379,17 @@ bool MappedArtifact::verify(std::string &error, bool checkTarget) {
     return false;
   }
   bool gpu = runsOnVulkan(*m.target());
-  for (const char *required : {gpu ? "spirv" : "code", "weights"})
-    if (!section(required)) {
+  bool synthetic = m.synthetic_weights() != nullptr;
+  for (const char *required : {gpu ? "spirv" : "code", synthetic ? nullptr : "weights"})
+    if (required && !section(required)) {
       error = format("%s: manifest has no '%s' section", path, required);
       return false;
     }
-  uint64_t weightsSize = 0, spirvSize = 0;
+  if (synthetic && section("weights")) {
+    error = format("%s: manifest has a 'weights' section and synthetic_weights", path);
+    return false;
+  }
+  uint64_t weightsSize = synthetic ? m.synthetic_weights()->bytes() : 0, spirvSize = 0;
   section("weights", &weightsSize);
   section("spirv", &spirvSize);
   if (std::string why = checkManifestFields(m, weightsSize, gpu ? spirvSize : 0); !why.empty()) {
@@ -392,6 +431,51 @@ const uint8_t *MappedArtifact::section(const char *name, uint64_t *size) const {
       return data_ + s->offset();
     }
   return nullptr;
+}
+
+const uint8_t *MappedArtifact::weights(uint64_t *size) const {
+  const artifact::SyntheticWeights *synthetic = manifest_->synthetic_weights();
+  if (!synthetic)
+    return section("weights", size);
+  std::call_once(syntheticOnce_, [&] { generateSyntheticWeights(); });
+  if (size)
+    *size = synthetic->bytes();
+  return syntheticWeights_.get();
+}
+
+/// Every tensor's rows, in pieces that the machine's threads take in turn.
+void MappedArtifact::generateSyntheticWeights() const {
+  uint64_t bytes = manifest_->synthetic_weights()->bytes();
+  syntheticWeights_.reset(static_cast<uint8_t *>(
+      std::aligned_alloc(kSectionAlignment, (bytes / kSectionAlignment + 1) * kSectionAlignment)));
+  if (!syntheticWeights_)
+    return;
+  std::memset(syntheticWeights_.get(), 0, bytes); // the padding between tensors
+  struct Piece {
+    SyntheticTensor tensor;
+    int64_t begin, end;
+  };
+  std::vector<Piece> pieces;
+  constexpr int64_t kPieceBytes = 1 << 20;
+  for (const artifact::Tensor *t : *manifest_->tensors()) {
+    SyntheticTensor tensor = *syntheticTensor(*t, syntheticWeights_.get()); // verified
+    int64_t rowsPerPiece =
+        std::max<int64_t>(1, kPieceBytes / int64_t(rowBytes(tensor.format, tensor.columns)));
+    for (int64_t row = 0; row < tensor.rows; row += rowsPerPiece)
+      pieces.push_back({tensor, row, std::min(tensor.rows, row + rowsPerPiece)});
+  }
+  uint64_t seed = manifest_->synthetic_weights()->seed();
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < pieces.size();)
+      fillSyntheticRows(pieces[i].tensor, seed, pieces[i].begin, pieces[i].end);
+  };
+  std::vector<std::thread> threads(std::max(1u, std::thread::hardware_concurrency()) - 1);
+  for (std::thread &thread : threads)
+    thread = std::thread(work);
+  work();
+  for (std::thread &thread : threads)
+    thread.join();
 }
 
 std::vector<KernelFunction> MappedArtifact::bindKernels(std::string &error) {

@@ -11,7 +11,9 @@
 #include "runtime/common/ExecutionAbi.h"
 #include "runtime/artifact_generated.h"
 
+#include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +42,9 @@ public:
   std::string_view tokenizerModel() const;
   /// The bytes of a section by name, or null.
   const uint8_t *section(const char *name, uint64_t *size = nullptr) const;
+  /// The weights: the weights section, or those of a synthetic artifact, generated on the
+  /// first call (null if memory ran out).
+  const uint8_t *weights(uint64_t *size = nullptr) const;
   /// Loads the code section as a shared object and finds each dispatch's kernel, in order; on
   /// failure returns none and sets `error`.
   std::vector<KernelFunction> bindKernels(std::string &error);
@@ -58,6 +63,12 @@ private:
   uint64_t size_ = 0;
   const artifact::Manifest *manifest_ = nullptr;
   void *library_ = nullptr;
+  struct Free {
+    void operator()(uint8_t *p) const { std::free(p); }
+  };
+  void generateSyntheticWeights() const;
+  mutable std::once_flag syntheticOnce_;
+  mutable std::unique_ptr<uint8_t, Free> syntheticWeights_;
 };
 
 } // namespace gemc

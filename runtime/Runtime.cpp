@@ -178,6 +178,10 @@ gemc_status openModel(FailureOrArtifact opened, const KernelFunction *linked,
   if (!m)
     return fail(GEMC_ERROR_MEMORY, "out of memory");
   std::string error;
+  if (!opened.artifact->weights()) { // a synthetic artifact's weights are generated here
+    delete m;
+    return fail(GEMC_ERROR_MEMORY, "out of memory for the synthetic weights");
+  }
   bool gpu = runsOnVulkan(*opened.artifact->manifest().target());
   if (gpu && linked) { // libraries are CPU code; --emit lib refuses GPU targets
     delete m;
@@ -313,7 +317,7 @@ gemc_status gemc_session_create(gemc_model *model, int64_t contextLength, int32_
   if (s->kvCache && s->scratch)
     s->executor = std::make_unique<CpuExecutor>(
         model->program,
-        CpuBuffers{model->artifact->section("weights"), s->kvCache, s->scratch, s->ids.data(),
+        CpuBuffers{model->artifact->weights(), s->kvCache, s->scratch, s->ids.data(),
                    s->logits.data()},
         contextLength, *s->pool);
   if (!s->executor) {

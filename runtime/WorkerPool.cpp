@@ -4,11 +4,21 @@
 
 namespace gemc {
 namespace {
-/// Spins on `done` a while, then yields the core between checks.
-template <typename Done> void waitUntil(Done done) {
-  for (int spins = 0; !done(); ++spins)
-    if (spins > 2000)
-      std::this_thread::yield();
+/// Returns once `word` no longer holds `value`: spins about 10-50 microseconds
+/// (a CPU pause per check), then sleeps until a store to `word` is notified.
+void waitWhileEquals(const std::atomic<uint32_t> &word, uint32_t value) {
+  constexpr int kSpins = 1 << 12;
+  for (int spins = 0; spins < kSpins; ++spins) {
+    if (word.load(std::memory_order_acquire) != value)
+      return;
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+  }
+  while (word.load(std::memory_order_acquire) == value)
+    word.wait(value, std::memory_order_acquire);
 }
 } // namespace
 
@@ -41,6 +51,7 @@ void WorkerPool::helperLoop(int64_t worker) {
     }
     job.call(job.callable, worker);
     finished_.fetch_add(1, std::memory_order_acq_rel);
+    finished_.notify_one();
   }
 }
 
@@ -55,20 +66,26 @@ void WorkerPool::runJob(JobRef job) {
   }
   wake_.notify_all();
   job.call(job.callable, 0);
-  waitUntil([&] { return finished_.load(std::memory_order_acquire) == workers_ - 1; });
+  for (uint32_t finished;
+       (finished = finished_.load(std::memory_order_acquire)) !=
+       uint32_t(workers_ - 1);)
+    waitWhileEquals(finished_, finished);
 }
 
 void WorkerPool::barrier() {
   if (workers_ == 1)
     return;
-  // Sense-reversing: read the phase before arriving; the last to arrive advances it.
-  uint64_t phase = phase_.load(std::memory_order_acquire);
-  if (arrived_.fetch_add(1, std::memory_order_acq_rel) == workers_ - 1) {
+  // Sense-reversing: read the phase before arriving; the last to arrive
+  // advances it.
+  uint32_t phase = phase_.load(std::memory_order_acquire);
+  if (arrived_.fetch_add(1, std::memory_order_acq_rel) ==
+      uint32_t(workers_ - 1)) {
     arrived_.store(0, std::memory_order_relaxed);
     phase_.store(phase + 1, std::memory_order_release);
+    phase_.notify_all();
     return;
   }
-  waitUntil([&] { return phase_.load(std::memory_order_acquire) != phase; });
+  waitWhileEquals(phase_, phase);
 }
 
 } // namespace gemc

@@ -2,8 +2,11 @@
 //
 // A fixed pool created once per session. run() calls job(worker) on every worker (the caller is
 // worker 0) and returns when all are done; a job calls barrier() between dependent steps (the
-// CPU executor, between dispatches). Workers spin briefly, then yield, while they wait: a decode
-// step has hundreds of barriers, each of which a sleeping thread would make slow.
+// CPU executor, between dispatches). A waiting worker spins briefly, then sleeps on a futex
+// (std::atomic::wait): a decode step has hundreds of barriers microseconds apart, which spinning
+// keeps fast, but when another program holds a core a partner may be descheduled for a whole
+// time slice, and a worker that kept spinning (or only yielded) would burn the core that
+// partner needs. The last to arrive wakes the sleepers.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -47,9 +50,10 @@ private:
   JobRef job_{nullptr, nullptr};
   uint64_t generation_ = 0;
   bool stopping_ = false;
-  std::atomic<int64_t> finished_{0};
-  std::atomic<int64_t> arrived_{0};
-  std::atomic<uint64_t> phase_{0};
+  // 32-bit words: what std::atomic::wait turns into a futex.
+  std::atomic<uint32_t> finished_{0};
+  std::atomic<uint32_t> arrived_{0};
+  std::atomic<uint32_t> phase_{0};
 };
 
 } // namespace gemc

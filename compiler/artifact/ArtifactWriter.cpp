@@ -199,16 +199,21 @@ llvm::Expected<WrittenArtifact> writeArtifact(const std::string &path,
     sections.push_back(fb::CreateSection(fbb, fbb.CreateString("tokenizer"), tokenizerOffset,
                                          in.tokenizer.size(), out.checksum()));
   }
-  uint64_t weightsOffset = out.begin();
   const WeightLayout &weights = in.plan.weights;
-  for (const WeightLayout::Entry &entry : weights.entries) {
-    out.zeros(weightsOffset + entry.offset - out.position());
-    if (llvm::Error error = writeWeight(out, *in.checkpoint.find(entry.name), entry))
-      return discard(std::move(error));
+  if (!in.syntheticSeed) {
+    uint64_t weightsOffset = out.begin();
+    for (const WeightLayout::Entry &entry : weights.entries) {
+      out.zeros(weightsOffset + entry.offset - out.position());
+      if (llvm::Error error = writeWeight(out, *in.checkpoint.find(entry.name), entry))
+        return discard(std::move(error));
+    }
+    out.zeros(weightsOffset + weights.totalBytes - out.position());
+    sections.push_back(fb::CreateSection(fbb, fbb.CreateString("weights"), weightsOffset,
+                                         weights.totalBytes, out.checksum()));
   }
-  out.zeros(weightsOffset + weights.totalBytes - out.position());
-  sections.push_back(fb::CreateSection(fbb, fbb.CreateString("weights"), weightsOffset,
-                                       weights.totalBytes, out.checksum()));
+  auto synthetic = in.syntheticSeed ? fb::CreateSyntheticWeights(fbb, *in.syntheticSeed,
+                                                                 weights.totalBytes)
+                                    : flatbuffers::Offset<fb::SyntheticWeights>();
 
   const CpuTarget &t = in.target;
   auto target = fb::CreateTarget(fbb, fbb.CreateString(t.name), fbb.CreateString(t.triple),
@@ -219,7 +224,7 @@ llvm::Expected<WrittenArtifact> writeArtifact(const std::string &path,
                                      buildPlan(fbb, in.plan), fbb.CreateVector(sections),
                                      buildTensors(fbb, in), buildGeneration(fbb, in.generation),
                                      fbb.CreateString(in.chatTemplate),
-                                     buildDispatches(fbb, in));
+                                     buildDispatches(fbb, in), synthetic);
   fb::FinishManifestBuffer(fbb, manifest);
   out.alignTo(8);
   std::memcpy(header.magic, kArtifactMagic, sizeof(kArtifactMagic));

@@ -6,6 +6,8 @@
 #include "frontends/GenerationConfig.h"
 #include "targets/cpu/CpuTarget.h"
 
+#include <optional>
+
 namespace gemc {
 
 struct GpuKernelCode {
@@ -25,6 +27,8 @@ struct ArtifactContents {
   std::string tokenizer;    // serialized SentencePiece model; empty: no tokenizer section
   std::string chatTemplate; // "gemma4" or "gemma4-large"
   std::string runner;       // an executable's runner program, put before the artifact; or empty
+  /// --synthetic-weights: no weights section; the runtime generates them from this seed.
+  std::optional<uint64_t> syntheticSeed = std::nullopt;
 };
 
 /// What identifies a written artifact: its manifest checksum (the compiled model) and its size.

@@ -114,6 +114,9 @@ llvm::Error checkOptions(const CompileOptions &options, const CpuTarget &target)
   if (options.maxBindingBytes < 4096)
     return makeError("--max-binding-bytes must be at least 4096, found {}",
                      options.maxBindingBytes);
+  if (options.syntheticSeed && options.emit == "lib")
+    return makeError("--emit lib links the weights into the program or writes them beside it; "
+                     "it cannot take --synthetic-weights");
   if (options.emit == "lib" && !llvm::StringRef(options.output).ends_with(".a"))
     return makeError("--emit lib: -o must name the static library to write, ending in .a "
                      "(found '{}')",
@@ -195,7 +198,8 @@ llvm::Expected<CompileReport> compileForVulkan(LoadedModel &model, const Compile
   }
   llvm::Expected<WrittenArtifact> written = writeArtifact(
       options.output, {model.checkpoint, target, *plan, code, std::move(gpuKernels),
-                       text.generation, std::move(text.tokenizer), text.chatTemplate, ""});
+                       text.generation, std::move(text.tokenizer), text.chatTemplate, "",
+                       options.syntheticSeed});
   if (!written)
     return written.takeError();
   return CompileReport{options.output, target, code.size(), plan->weights.totalBytes, 0};
@@ -233,7 +237,7 @@ llvm::Expected<CompileReport> compileForCpu(LoadedModel &model, const CompileOpt
   llvm::Expected<WrittenArtifact> written =
       writeArtifact(artifactPath, {model.checkpoint, target, *plan, *code, {}, text.generation,
                                    std::move(text.tokenizer), text.chatTemplate,
-                                   std::move(runner)});
+                                   std::move(runner), options.syntheticSeed});
   if (!written)
     return written.takeError();
   std::string outputs = options.output;
@@ -257,7 +261,8 @@ llvm::Expected<CompileReport> compileCheckpoint(const CompileOptions &options) {
     return target.takeError();
   if (llvm::Error error = checkOptions(options, *target))
     return error;
-  llvm::Expected<LoadedModel> model = loadModel(options.checkpoint, options.quant);
+  llvm::Expected<LoadedModel> model =
+      loadModel(options.checkpoint, options.quant, options.syntheticSeed.has_value());
   if (!model)
     return model.takeError();
   if (options.emit == "mlir")
@@ -274,7 +279,8 @@ llvm::Expected<CompileReport> compileCheckpoint(const CompileOptions &options) {
   return report;
 }
 
-llvm::Expected<LoadedModel> loadModel(const std::string &dir, const QuantOptions &quant) {
+llvm::Expected<LoadedModel> loadModel(const std::string &dir, const QuantOptions &quant,
+                                      bool synthetic) {
   std::optional<QuantConfig> config;
   if (!quant.format.empty() || !quant.configFile.empty()) {
     llvm::Expected<QuantConfig> parsed = quant.format.empty()
@@ -284,7 +290,8 @@ llvm::Expected<LoadedModel> loadModel(const std::string &dir, const QuantOptions
       return parsed.takeError();
     config = std::move(*parsed);
   }
-  llvm::Expected<Checkpoint> checkpoint = Checkpoint::open(dir);
+  llvm::Expected<Checkpoint> checkpoint =
+      synthetic ? Checkpoint::openSynthetic(dir) : Checkpoint::open(dir);
   if (!checkpoint)
     return checkpoint.takeError();
   if (std::string note = checkpoint->unusedSummary(); !note.empty())

@@ -32,9 +32,11 @@ struct LoadedModel {
   std::unique_ptr<mlir::MLIRContext> context;
   mlir::OwningOpRef<mlir::ModuleOp> module;
 };
-/// Opens and imports a checkpoint; with a quantization config, its weights get their formats.
+/// Opens and imports a checkpoint (`synthetic`: config.json alone, Checkpoint::openSynthetic);
+/// with a quantization config, its weights get their formats.
 llvm::Expected<LoadedModel> loadModel(const std::string &dir,
-                                      const QuantOptions &quant = QuantOptions());
+                                      const QuantOptions &quant = QuantOptions(),
+                                      bool synthetic = false);
 
 struct CompileOptions {
   std::string checkpoint;
@@ -45,6 +47,8 @@ struct CompileOptions {
   int64_t maxChunk = 64;
   std::string libWeights = "embedded"; // --emit lib: embedded (linked in) or file (NAME.gemc)
   uint64_t maxBindingBytes = kMaxGpuBindingBytes; // vulkan: larger weights are bound in parts
+  /// Reads config.json only and writes no weights: the runtime generates them from this seed.
+  std::optional<uint64_t> syntheticSeed;
 };
 
 /// What a compile wrote (empty `outputs` for --emit mlir, llvm and obj).

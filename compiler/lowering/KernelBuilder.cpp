@@ -138,66 +138,79 @@ Value KernelBuilder::decodeChunk(const WeightRows &w, ValueRange row, Value bloc
   return decoded;
 }
 
-SmallVector<Value>
-KernelBuilder::walkRow(const WeightRows &w, ValueRange row, ValueRange initial,
-                       function_ref<void(const RowChunk &, SmallVectorImpl<Value> &)> body) {
+SmallVector<Value> KernelBuilder::walkRows(const WeightRows &w,
+                                           ArrayRef<SmallVector<Value>> rows, Value firstBlock,
+                                           int64_t columns, ValueRange initial, ChunkBody body) {
   assert(kQuantBlock % vectorWidth_ == 0 && "a block is whole vectors");
-  BlockScales rowScales;
+  SmallVector<BlockScales> rowScales(rows.size());
   if (w.format == WeightFormat::Q8_Ch)
-    rowScales = loadScales(w, row, index(0));
+    for (auto [scales, row] : llvm::zip(rowScales, rows))
+      scales = loadScales(w, row, index(0));
   bool blockScaled = !isFloatFormat(w.format) && w.format != WeightFormat::Q8_Ch;
   auto visitBlock = [&](Value block, int64_t length, SmallVectorImpl<Value> &state) {
-    BlockScales scales = blockScaled ? loadScales(w, row, block) : rowScales;
+    SmallVector<BlockScales> scales(rowScales);
+    if (blockScaled)
+      for (auto [blockScales, row] : llvm::zip(scales, rows))
+        blockScales = loadScales(w, row, block);
     Value start = arith::MulIOp::create(b_, block, index(kQuantBlock));
     for (int64_t offset = 0; offset < length;) {
       int64_t width = offset + vectorWidth_ <= length ? vectorWidth_ : 1;
-      Value column = arith::AddIOp::create(b_, start, index(offset));
-      body({column, offset, decodeChunk(w, row, block, column, offset, width, scales)}, state);
+      RowChunk chunk{arith::AddIOp::create(b_, start, index(offset)), offset, {}};
+      for (auto [row, blockScales] : llvm::zip(rows, scales))
+        chunk.values.push_back(
+            decodeChunk(w, row, block, chunk.column, offset, width, blockScales));
+      body(chunk, state);
       offset += width;
     }
   };
   SmallVector<Value> state(initial);
-  int64_t full = w.columns / kQuantBlock, tail = w.columns % kQuantBlock;
+  int64_t full = columns / kQuantBlock, tail = columns % kQuantBlock;
+  Value fullEnd = arith::AddIOp::create(b_, firstBlock, index(full));
   if (full > 0)
-    state = loopCarrying(index(0), index(full), 1, state, [&](Value block, ValueRange carried) {
+    state = loopCarrying(firstBlock, fullEnd, 1, state, [&](Value block, ValueRange carried) {
       SmallVector<Value> next(carried);
       visitBlock(block, kQuantBlock, next);
       return next;
     });
   if (tail > 0)
-    visitBlock(index(full), tail, state);
+    visitBlock(fullEnd, tail, state);
   return state;
 }
 
+SmallVector<Value> KernelBuilder::walkRow(const WeightRows &w, ValueRange row,
+                                          ValueRange initial, ChunkBody body) {
+  return walkRows(w, {SmallVector<Value>(row)}, index(0), w.columns, initial, body);
+}
+
 SmallVector<Value> KernelBuilder::dots(Value a, ArrayRef<SmallVector<Value>> aPrefixes,
-                                       const WeightRows &b, ValueRange bPrefix) {
-  // Each chunk of b is decoded once for all rows of a. Accumulators: vector<vectorWidth> ones
-  // for whole chunks, then vector<1> ones if b's rows end in a tail. With several rows of a,
-  // one accumulator per row keeps enough FMA chains in flight; with a single row (decoding one
-  // token), each chunk position of a block gets its own, so consecutive FMAs do not wait for
-  // each other.
-  size_t count = aPrefixes.size();
-  size_t chains = count == 1 ? size_t(kQuantBlock / vectorWidth_) : 1;
-  bool tail = b.columns % vectorWidth_ != 0;
-  size_t wide = count * chains;
+                                       const WeightRows &b, ArrayRef<SmallVector<Value>> bRows,
+                                       Value firstBlock, int64_t columns, int64_t chains) {
+  // Accumulators: `chains` vector<vectorWidth> ones per pair for whole chunks (chunk i of a
+  // block adds to chain i % chains), then vector<1> ones if the columns end in a tail.
+  size_t count = aPrefixes.size() * bRows.size();
+  bool tail = columns % vectorWidth_ != 0;
+  size_t wide = count * size_t(chains);
   SmallVector<Value> zeros(wide, splat(f32(0), VectorType::get({vectorWidth_}, b_.getF32Type())));
   if (tail)
     zeros.append(count, splat(f32(0), VectorType::get({1}, b_.getF32Type())));
-  SmallVector<Value> sums =
-      walkRow(b, bPrefix, zeros, [&](const RowChunk &chunk, SmallVectorImpl<Value> &acc) {
-        auto type = cast<VectorType>(chunk.values.getType());
+  SmallVector<Value> sums = walkRows(
+      b, bRows, firstBlock, columns, zeros, [&](const RowChunk &chunk, SmallVectorImpl<Value> &acc) {
+        auto type = cast<VectorType>(chunk.values[0].getType());
         bool whole = type.getNumElements() == vectorWidth_;
+        SmallVector<Value> loaded;
+        for (const SmallVector<Value> &prefix : aPrefixes)
+          loaded.push_back(load(a, prefix, chunk.column, type));
         for (size_t k = 0; k < count; ++k) {
-          size_t slot = whole ? k * chains + size_t(chunk.offset / vectorWidth_) % chains
+          size_t slot = whole ? k * chains + size_t(chunk.offset / vectorWidth_ % chains)
                               : wide + k;
-          acc[slot] = vector::FMAOp::create(b_, load(a, aPrefixes[k], chunk.column, type),
-                                            chunk.values, acc[slot]);
+          acc[slot] = vector::FMAOp::create(b_, loaded[k % aPrefixes.size()],
+                                            chunk.values[k / aPrefixes.size()], acc[slot]);
         }
       });
   SmallVector<Value> totals;
   for (size_t k = 0; k < count; ++k) {
     Value vectorSum = sums[k * chains];
-    for (size_t c = 1; c < chains; ++c)
+    for (size_t c = 1; c < size_t(chains); ++c)
       vectorSum = arith::AddFOp::create(b_, vectorSum, sums[k * chains + c]);
     Value total = vector::ReductionOp::create(b_, vector::CombiningKind::ADD, vectorSum);
     if (tail)
@@ -209,7 +222,11 @@ SmallVector<Value> KernelBuilder::dots(Value a, ArrayRef<SmallVector<Value>> aPr
 }
 
 Value KernelBuilder::dot(Value a, ValueRange aPrefix, Value b, ValueRange bPrefix) {
-  return dots(a, {SmallVector<Value>(aPrefix)}, plainRows(b), bPrefix)[0];
+  WeightRows rows = plainRows(b);
+  // A single pair: each chunk position of a block gets its own chain, so consecutive FMAs do
+  // not wait for each other.
+  return dots(a, {SmallVector<Value>(aPrefix)}, rows, {SmallVector<Value>(bPrefix)}, index(0),
+              rows.columns, kQuantBlock / vectorWidth_)[0];
 }
 
 std::pair<Value, Value> KernelBuilder::share(Value count) {
@@ -219,29 +236,79 @@ std::pair<Value, Value> KernelBuilder::share(Value count) {
   return {bound(worker_), bound(arith::AddIOp::create(b_, worker_, index(1)))};
 }
 
+KernelBuilder::LinearTiling KernelBuilder::linearTiling(int64_t rowColumns) const {
+  // Accumulators, weight chunks and one token's chunk must fit the vector registers: AVX-512
+  // has 32 of 16 lanes, 4 rows x 6 tokens; AVX2 16 of 8 lanes, 2 x 4. NEON has 32 of 4 lanes,
+  // but a block is 8 of its chunks, all unrolled: 2 x 4 keeps its kernels (and their compile
+  // time) as small as AVX2's. A pass over more than kPassColumns columns is split into passes
+  // of a multiple of 32 columns that divides the row, so that every token's slice of a pass
+  // stays in cache while all of this worker's output channels read it.
+  constexpr int64_t kPassColumns = 1024;
+  LinearTiling tiling{vectorWidth_ >= 16 ? 4 : 2, vectorWidth_ >= 16 ? 6 : 4, rowColumns};
+  if (rowColumns > kPassColumns)
+    for (int64_t columns = kPassColumns; columns >= kQuantBlock; columns -= kQuantBlock)
+      if (rowColumns % columns == 0) {
+        tiling.columns = columns;
+        break;
+      }
+  return tiling;
+}
+
 void KernelBuilder::linear(Value x, const WeightRows &w, ValueRange wPrefix, int64_t firstRow,
                            int64_t numRows, Value out) {
-  // Weight rows outside, tokens inside: a row is read from memory once per call, and blocks of
-  // kTokenBlock tokens share each load of it.
-  constexpr int64_t kTokenBlock = 8;
+  // Passes over the columns outermost, so a pass's slice of x stays in cache while every row of
+  // this worker's share reads it; within a pass, tiles of rows x tokens whose dot products are
+  // accumulated in registers, each weight chunk decoded once for all tokens of the tile and
+  // each token's chunk loaded once for all rows. The first pass stores, later ones add. Every
+  // dot product sums in the same order whatever its tile, so results do not depend on how many
+  // workers share the rows.
+  LinearTiling tiling = linearTiling(w.columns);
+  int64_t passes = w.columns / tiling.columns;
   Value tokens = rows(x);
-  Value blocked = arith::MulIOp::create(
-      b_, arith::DivUIOp::create(b_, tokens, index(kTokenBlock)), index(kTokenBlock));
-  auto [begin, end] = share(index(numRows));
-  loop(begin, end, 1, [&](Value o) {
-    SmallVector<Value> row(wPrefix);
-    row.push_back(arith::AddIOp::create(b_, o, index(firstRow)));
-    loop(index(0), blocked, kTokenBlock, [&](Value t) {
-      SmallVector<SmallVector<Value>> block;
-      for (int64_t k = 0; k < kTokenBlock; ++k)
-        block.push_back({arith::AddIOp::create(b_, t, index(k))});
-      SmallVector<Value> sums = dots(x, block, w, row);
-      for (int64_t k = 0; k < kTokenBlock; ++k)
-        memref::StoreOp::create(b_, sums[k], out, ValueRange{block[k][0], o});
+  Value tokenTiles = arith::MulIOp::create(
+      b_, arith::DivUIOp::create(b_, tokens, index(tiling.tokens)), index(tiling.tokens));
+  // Workers share whole tiles of rows; the last one also takes the rows after the last tile.
+  int64_t numTiles = numRows / tiling.rows;
+  auto [tileBegin, tileEnd] = share(index(numTiles));
+  Value begin = arith::MulIOp::create(b_, tileBegin, index(tiling.rows));
+  Value end = arith::MulIOp::create(b_, tileEnd, index(tiling.rows));
+  Value last = arith::CmpIOp::create(b_, arith::CmpIPredicate::eq, worker_,
+                                     arith::SubIOp::create(b_, workers_, index(1)));
+  Value tailBegin = arith::SelectOp::create(b_, last, index(numTiles * tiling.rows),
+                                            index(numRows));
+  auto tile = [&](Value pass, Value o, int64_t numTileRows, Value t, int64_t numTileTokens) {
+    SmallVector<SmallVector<Value>> wRows, xRows;
+    for (int64_t r = 0; r < numTileRows; ++r) {
+      wRows.emplace_back(wPrefix);
+      wRows.back().push_back(arith::AddIOp::create(b_, o, index(firstRow + r)));
+    }
+    for (int64_t k = 0; k < numTileTokens; ++k)
+      xRows.push_back({arith::AddIOp::create(b_, t, index(k))});
+    Value firstBlock = arith::MulIOp::create(b_, pass, index(tiling.columns / kQuantBlock));
+    SmallVector<Value> sums = dots(x, xRows, w, wRows, firstBlock, tiling.columns, 1);
+    Value first = arith::CmpIOp::create(b_, arith::CmpIPredicate::eq, pass, index(0));
+    for (int64_t r = 0; r < numTileRows; ++r)
+      for (int64_t k = 0; k < numTileTokens; ++k) {
+        ValueRange at{xRows[k][0], arith::AddIOp::create(b_, o, index(r))};
+        Value sum = sums[r * numTileTokens + k];
+        if (passes > 1)
+          sum = arith::AddFOp::create(
+              b_, sum,
+              arith::SelectOp::create(b_, first, f32(0), memref::LoadOp::create(b_, out, at)));
+        memref::StoreOp::create(b_, sum, out, at);
+      }
+  };
+  auto rowsOfTiles = [&](Value pass, Value rowBegin, Value rowEnd, int64_t numTileRows) {
+    loop(rowBegin, rowEnd, numTileRows, [&](Value o) {
+      loop(index(0), tokenTiles, tiling.tokens,
+           [&](Value t) { tile(pass, o, numTileRows, t, tiling.tokens); });
+      loop(tokenTiles, tokens, 1, [&](Value t) { tile(pass, o, numTileRows, t, 1); });
     });
-    loop(blocked, tokens, 1, [&](Value t) {
-      memref::StoreOp::create(b_, dots(x, {{t}}, w, row)[0], out, ValueRange{t, o});
-    });
+  };
+  loop(index(0), index(passes), 1, [&](Value pass) {
+    rowsOfTiles(pass, begin, end, tiling.rows);
+    if (numRows % tiling.rows)
+      rowsOfTiles(pass, tailBegin, index(numRows), 1);
   });
 }
 

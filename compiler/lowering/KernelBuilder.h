@@ -35,12 +35,13 @@ struct WeightRows {
   int64_t columns;
 };
 
-/// One chunk of a decoded weight row: f32 `values` (vector<vectorWidth> or vector<1>) of the
-/// columns from `column` on, which is `offset` columns into its block of 32.
+/// One chunk of decoded weight rows walked together: for each row, f32 `values`
+/// (vector<vectorWidth> or vector<1>) of the columns from `column` on, which is `offset` columns
+/// into its block of 32.
 struct RowChunk {
   mlir::Value column;
   int64_t offset;
-  mlir::Value values;
+  mlir::SmallVector<mlir::Value, 4> values;
 };
 
 class KernelBuilder {
@@ -83,17 +84,28 @@ public:
   void store(mlir::Value vector, mlir::Value memref, mlir::ValueRange prefix, mlir::Value i);
   /// A float memref (f32, bf16 or f16) as weight rows of its last dimension.
   WeightRows plainRows(mlir::Value memref);
-  /// Walks row `row` of `w` in column order, a loop step per block of 32 columns and the short
-  /// last block unrolled after the loop: body(chunk, state) gets each decoded chunk and may
-  /// replace the values of `state`, which the loop carries. Returns the final state.
-  mlir::SmallVector<mlir::Value>
-  walkRow(const WeightRows &w, mlir::ValueRange row, mlir::ValueRange initial,
-          llvm::function_ref<void(const RowChunk &, mlir::SmallVectorImpl<mlir::Value> &)> body);
-  /// For each prefix p of a: sum_i a[p..., i] * b[bPrefix..., i] over the columns of b, as f32
-  /// scalars; every chunk of b is loaded and decoded once for all of them.
+  using ChunkBody =
+      llvm::function_ref<void(const RowChunk &, mlir::SmallVectorImpl<mlir::Value> &)>;
+  /// Walks `columns` columns of rows `rows` of `w` together from block `firstBlock` (a multiple
+  /// of 32 columns) on, a loop step per block of 32 columns and a short last block (only at the
+  /// end of a row) unrolled after the loop: body(chunk, state) gets each decoded chunk of every
+  /// row and may replace the values of `state`, which the loop carries. Returns the final state.
+  mlir::SmallVector<mlir::Value> walkRows(const WeightRows &w,
+                                          llvm::ArrayRef<mlir::SmallVector<mlir::Value>> rows,
+                                          mlir::Value firstBlock, int64_t columns,
+                                          mlir::ValueRange initial, ChunkBody body);
+  /// All columns of one row.
+  mlir::SmallVector<mlir::Value> walkRow(const WeightRows &w, mlir::ValueRange row,
+                                         mlir::ValueRange initial, ChunkBody body);
+  /// For each row r of `bRows` and each prefix p of a (r-major): sum_i a[p..., i] * b[r..., i]
+  /// over `columns` columns from block `firstBlock` on, as f32 scalars; every chunk of b is
+  /// loaded and decoded once for all of them, and each pair has its own `chains` accumulators,
+  /// so a tile of rows x tokens is computed in registers.
   mlir::SmallVector<mlir::Value> dots(mlir::Value a,
                                       llvm::ArrayRef<mlir::SmallVector<mlir::Value>> aPrefixes,
-                                      const WeightRows &b, mlir::ValueRange bPrefix);
+                                      const WeightRows &b,
+                                      llvm::ArrayRef<mlir::SmallVector<mlir::Value>> bRows,
+                                      mlir::Value firstBlock, int64_t columns, int64_t chains);
   /// sum_i a[aPrefix..., i] * b[bPrefix..., i] over the last dimension of the float memref b.
   mlir::Value dot(mlir::Value a, mlir::ValueRange aPrefix, mlir::Value b,
                   mlir::ValueRange bPrefix);
@@ -101,6 +113,12 @@ public:
   /// o < numRows; this worker computes its share of o. x and out are f32 [T, n].
   void linear(mlir::Value x, const WeightRows &w, mlir::ValueRange wPrefix, int64_t firstRow,
               int64_t numRows, mlir::Value out);
+  /// How linear tiles its work: output channels x tokens computed together in registers, and
+  /// the columns of a pass (a multiple of 32 dividing the row, or the whole row).
+  struct LinearTiling {
+    int64_t rows, tokens, columns;
+  };
+  LinearTiling linearTiling(int64_t rowColumns) const;
   /// dst[r, i] = fn(src rows...) for this worker's rows r and i < width; `sources` and `dst`
   /// are f32 [R, width] (dst may be one of them). fn gets the loaded chunks and the row.
   void map(mlir::ValueRange sources, mlir::Value dst, int64_t width,

@@ -219,7 +219,7 @@ void KernelGenerator::lowerGatherRows(exec::GatherRowsOp op) {
   k_.loop(begin, end, 1, [&](Value t) {
     k_.walkRow(weight(op.getTable()), {tokenId(ids, t)}, {},
                [&](const RowChunk &chunk, SmallVectorImpl<Value> &) {
-                 Value row = chunk.values;
+                 Value row = chunk.values[0];
                  k_.store(arith::MulFOp::create(b_, row, k_.splat(scale, row.getType())), out,
                           {t}, chunk.column);
                });

@@ -42,8 +42,6 @@ namespace {
 
 constexpr int64_t kWorkgroupSize = 64;
 
-ArrayRef<int64_t> shapeOf(Value value) { return cast<ShapedType>(value.getType()).getShape(); }
-
 int64_t product(ArrayRef<int64_t> dims) {
   int64_t n = 1;
   for (int64_t d : dims)

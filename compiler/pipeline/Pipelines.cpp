@@ -54,7 +54,8 @@ std::string formAndPlanPipeline(int64_t maxChunk, bool oneStepEach) {
 }
 
 std::string cpuKernelPipeline(int64_t vectorWidth) {
-  return fmt::format("gemc-lower-dispatches-to-cpu{{vector-width={}}},{}", vectorWidth, kToLLVM);
+  return fmt::format("gemc-lower-dispatches-to-cpu{{vector-width={}}},gemc-approximate-math,{}",
+                     vectorWidth, kToLLVM);
 }
 
 LogicalResult runPipeline(ModuleOp module, const std::string &passes) {

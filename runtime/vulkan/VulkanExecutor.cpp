@@ -294,7 +294,7 @@ bool VulkanModel::submitOnce(const std::function<void(VkCommandBuffer)> &record,
 
 bool VulkanModel::uploadWeights(const MappedArtifact &artifact, std::string &error) {
   uint64_t size = 0;
-  const uint8_t *weights = artifact.section("weights", &size);
+  const uint8_t *weights = artifact.weights(&size);
   VulkanBuffer staging;
   bool ok = createBuffer(size, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
                                    VK_BUFFER_USAGE_TRANSFER_DST_BIT,

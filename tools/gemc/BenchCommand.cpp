@@ -47,27 +47,32 @@ llvm::Error runBench(const BenchOptions &options) {
   double achieved = double(bytesPerToken) * decodeRate / 1e9;
   double fraction = bandwidth > 0 ? achieved / bandwidth : 0.0;
 
+  std::string weights = manifest.synthetic_weights()
+                            ? fmt::format("synthetic (seed {})", manifest.synthetic_weights()->seed())
+                            : "checkpoint";
   std::string target = manifest.target()->name()->str();
   if (!device.empty())
     target += " on " + device;
   llvm::raw_ostream &os = llvm::outs();
   if (options.format == "csv") {
-    os << "artifact,target,threads,prompt,prefill_tok_s,generate,decode_tok_s,"
+    os << "artifact,target,weights,threads,prompt,prefill_tok_s,generate,decode_tok_s,"
           "weight_bytes_per_token,achieved_gb_s,read_bandwidth_gb_s,bandwidth_fraction\n";
-    os << fmt::format("{},{},{},{},{:.2f},{},{:.3f},{},{:.2f},{:.2f},{:.3f}\n", options.artifact,
-                      target, threads, options.prompt, prefillRate, options.generate, decodeRate,
-                      bytesPerToken, achieved, bandwidth, fraction);
+    os << fmt::format("{},{},{},{},{},{:.2f},{},{:.3f},{},{:.2f},{:.2f},{:.3f}\n",
+                      options.artifact, target, weights, threads, options.prompt, prefillRate,
+                      options.generate, decodeRate, bytesPerToken, achieved, bandwidth, fraction);
   } else if (options.format == "json") {
     os << fmt::format(
-        "{{\"artifact\": \"{}\", \"target\": \"{}\", \"threads\": {}, \"prompt\": {}, "
+        "{{\"artifact\": \"{}\", \"target\": \"{}\", \"weights\": \"{}\", \"threads\": {}, "
+        "\"prompt\": {}, "
         "\"prefill_tok_s\": {:.2f}, \"generate\": {}, \"decode_tok_s\": {:.3f}, "
         "\"weight_bytes_per_token\": {}, \"achieved_gb_s\": {:.2f}, \"read_bandwidth_gb_s\": "
         "{:.2f}, \"bandwidth_fraction\": {:.3f}}}\n",
-        options.artifact, target, threads, options.prompt, prefillRate, options.generate,
+        options.artifact, target, weights, threads, options.prompt, prefillRate, options.generate,
         decodeRate, bytesPerToken, achieved, bandwidth, fraction);
   } else {
     os << fmt::format("| {} ({}, {} threads) | value |\n|---|---|\n", options.artifact, target,
                       threads);
+    os << fmt::format("| weights | {} |\n", weights);
     os << fmt::format("| prefill {} tokens | {:.2f} tok/s |\n", options.prompt, prefillRate);
     os << fmt::format("| decode {} tokens | {:.3f} tok/s |\n", options.generate, decodeRate);
     os << fmt::format("| weights read per decode token | {:.3f} GB |\n", bytesPerToken / 1e9);

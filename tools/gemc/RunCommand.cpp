@@ -82,6 +82,9 @@ llvm::Error runInspect(const InspectOptions &options) {
   for (const artifact::Section *s : *m.sections())
     os << fmt::format("  {:<8} offset {:>12}  size {:>14}  checksum {:016x}\n", text(s->name()),
                       s->offset(), s->size(), s->checksum());
+  if (const artifact::SyntheticWeights *synthetic = m.synthetic_weights())
+    os << fmt::format("  weights  synthetic: {} bytes generated at load time from seed {}\n",
+                      synthetic->bytes(), synthetic->seed());
   const artifact::MemoryPlan &plan = *m.plan();
   os << fmt::format("memory plan: at most {} tokens per call; scratch {} bytes; KV cache {} bytes "
                     "+ {} bytes per context position\n",

@@ -61,6 +61,12 @@ int main(int argc, char **argv) {
                    "written beside the library)")
       ->check(CLI::IsMember({"embedded", "file"}))
       ->capture_default_str();
+  compileCmd
+      ->add_option_function<uint64_t>(
+          "--synthetic-weights", [&](const uint64_t &seed) { compile.syntheticSeed = seed; },
+          "Read only config.json and write no weights: the runtime fills them with "
+          "pseudo-random values from SEED (for benchmarking a shape without its weights)")
+      ->type_name("SEED");
   addQuantOptions(compileCmd, compile.quant, "Store");
 
   gemc::EvalOptions eval;
