@@ -139,8 +139,9 @@ Value KernelBuilder::decodeChunk(const WeightRows &w, ValueRange row, Value bloc
 }
 
 SmallVector<Value> KernelBuilder::walkRows(const WeightRows &w,
-                                           ArrayRef<SmallVector<Value>> rows, Value firstBlock,
-                                           int64_t columns, ValueRange initial, ChunkBody body) {
+                                           ArrayRef<SmallVector<Value>> rows,
+                                           const BlockRange &blocks, ValueRange initial,
+                                           ChunkBody body) {
   assert(kQuantBlock % vectorWidth_ == 0 && "a block is whole vectors");
   SmallVector<BlockScales> rowScales(rows.size());
   if (w.format == WeightFormat::Q8_Ch)
@@ -163,38 +164,35 @@ SmallVector<Value> KernelBuilder::walkRows(const WeightRows &w,
       offset += width;
     }
   };
-  SmallVector<Value> state(initial);
-  int64_t full = columns / kQuantBlock, tail = columns % kQuantBlock;
-  Value fullEnd = arith::AddIOp::create(b_, firstBlock, index(full));
-  if (full > 0)
-    state = loopCarrying(firstBlock, fullEnd, 1, state, [&](Value block, ValueRange carried) {
-      SmallVector<Value> next(carried);
-      visitBlock(block, kQuantBlock, next);
-      return next;
-    });
-  if (tail > 0)
-    visitBlock(fullEnd, tail, state);
+  SmallVector<Value> state = loopCarrying(
+      blocks.firstBlock, blocks.endBlock, 1, initial, [&](Value block, ValueRange carried) {
+        SmallVector<Value> next(carried);
+        visitBlock(block, kQuantBlock, next);
+        return next;
+      });
+  if (int64_t tail = w.columns % kQuantBlock; blocks.rowEnd && tail > 0)
+    visitBlock(blocks.endBlock, tail, state);
   return state;
 }
 
 SmallVector<Value> KernelBuilder::walkRow(const WeightRows &w, ValueRange row,
                                           ValueRange initial, ChunkBody body) {
-  return walkRows(w, {SmallVector<Value>(row)}, index(0), w.columns, initial, body);
+  return walkRows(w, {SmallVector<Value>(row)}, wholeRow(w), initial, body);
 }
 
 SmallVector<Value> KernelBuilder::dots(Value a, ArrayRef<SmallVector<Value>> aPrefixes,
                                        const WeightRows &b, ArrayRef<SmallVector<Value>> bRows,
-                                       Value firstBlock, int64_t columns, int64_t chains) {
+                                       const BlockRange &blocks, int64_t chains) {
   // Accumulators: `chains` vector<vectorWidth> ones per pair for whole chunks (chunk i of a
   // block adds to chain i % chains), then vector<1> ones if the columns end in a tail.
   size_t count = aPrefixes.size() * bRows.size();
-  bool tail = columns % vectorWidth_ != 0;
+  bool tail = blocks.rowEnd && b.columns % vectorWidth_ != 0;
   size_t wide = count * size_t(chains);
   SmallVector<Value> zeros(wide, splat(f32(0), VectorType::get({vectorWidth_}, b_.getF32Type())));
   if (tail)
     zeros.append(count, splat(f32(0), VectorType::get({1}, b_.getF32Type())));
   SmallVector<Value> sums = walkRows(
-      b, bRows, firstBlock, columns, zeros, [&](const RowChunk &chunk, SmallVectorImpl<Value> &acc) {
+      b, bRows, blocks, zeros, [&](const RowChunk &chunk, SmallVectorImpl<Value> &acc) {
         auto type = cast<VectorType>(chunk.values[0].getType());
         bool whole = type.getNumElements() == vectorWidth_;
         SmallVector<Value> loaded;
@@ -225,8 +223,8 @@ Value KernelBuilder::dot(Value a, ValueRange aPrefix, Value b, ValueRange bPrefi
   WeightRows rows = plainRows(b);
   // A single pair: each chunk position of a block gets its own chain, so consecutive FMAs do
   // not wait for each other.
-  return dots(a, {SmallVector<Value>(aPrefix)}, rows, {SmallVector<Value>(bPrefix)}, index(0),
-              rows.columns, kQuantBlock / vectorWidth_)[0];
+  return dots(a, {SmallVector<Value>(aPrefix)}, rows, {SmallVector<Value>(bPrefix)},
+              wholeRow(rows), kQuantBlock / vectorWidth_)[0];
 }
 
 std::pair<Value, Value> KernelBuilder::share(Value count) {
@@ -254,17 +252,32 @@ KernelBuilder::LinearTiling KernelBuilder::linearTiling(int64_t rowColumns) cons
   return tiling;
 }
 
+KernelBuilder::BlockRange KernelBuilder::wholeRow(const WeightRows &w) {
+  return {index(0), index(w.columns / kQuantBlock), true};
+}
+
 void KernelBuilder::linear(Value x, const WeightRows &w, ValueRange wPrefix, int64_t firstRow,
-                           int64_t numRows, Value out) {
-  // Passes over the columns outermost, so a pass's slice of x stays in cache while every row of
-  // this worker's share reads it; within a pass, tiles of rows x tokens whose dot products are
-  // accumulated in registers, each weight chunk decoded once for all tokens of the tile and
-  // each token's chunk loaded once for all rows. The first pass stores, later ones add. Every
-  // dot product sums in the same order whatever its tile, so results do not depend on how many
-  // workers share the rows.
+                           int64_t numRows, Value out, const GatheredTokens *gathered) {
+  // With many tokens, passes over the columns outermost, so a pass's slice of x stays in cache
+  // while every row of this worker's share reads it; with few (decoding), one pass, so that
+  // each weight row streams from memory start to end. Within a pass, tiles of rows x tokens
+  // whose dot products are accumulated in registers, each weight chunk decoded once for all
+  // tokens of the tile and each token's chunk loaded once for all rows. The first pass stores,
+  // later ones add. Every dot product sums in the same order whatever its tile, so results do
+  // not depend on how many workers share the rows.
+  constexpr int64_t kPassTokens = 16;
   LinearTiling tiling = linearTiling(w.columns);
-  int64_t passes = w.columns / tiling.columns;
-  Value tokens = rows(x);
+  bool multipass = tiling.columns < w.columns; // then w.columns is whole blocks
+  Value tokens = gathered ? gathered->count : rows(x);
+  auto rowsOf = [&](Value t) {
+    return gathered ? gathered->rowsOf(t) : std::pair<Value, Value>{t, t};
+  };
+  Value passes = index(1), passBlocks = index(w.columns / kQuantBlock);
+  if (multipass) {
+    Value many = arith::CmpIOp::create(b_, arith::CmpIPredicate::uge, tokens, index(kPassTokens));
+    passes = arith::SelectOp::create(b_, many, index(w.columns / tiling.columns), passes);
+    passBlocks = arith::SelectOp::create(b_, many, index(tiling.columns / kQuantBlock), passBlocks);
+  }
   Value tokenTiles = arith::MulIOp::create(
       b_, arith::DivUIOp::create(b_, tokens, index(tiling.tokens)), index(tiling.tokens));
   // Workers share whole tiles of rows; the last one also takes the rows after the last tile.
@@ -282,16 +295,21 @@ void KernelBuilder::linear(Value x, const WeightRows &w, ValueRange wPrefix, int
       wRows.emplace_back(wPrefix);
       wRows.back().push_back(arith::AddIOp::create(b_, o, index(firstRow + r)));
     }
-    for (int64_t k = 0; k < numTileTokens; ++k)
-      xRows.push_back({arith::AddIOp::create(b_, t, index(k))});
-    Value firstBlock = arith::MulIOp::create(b_, pass, index(tiling.columns / kQuantBlock));
-    SmallVector<Value> sums = dots(x, xRows, w, wRows, firstBlock, tiling.columns, 1);
+    SmallVector<Value> outRows;
+    for (int64_t k = 0; k < numTileTokens; ++k) {
+      auto [xRow, outRow] = rowsOf(arith::AddIOp::create(b_, t, index(k)));
+      xRows.push_back({xRow});
+      outRows.push_back(outRow);
+    }
+    Value firstBlock = arith::MulIOp::create(b_, pass, passBlocks);
+    BlockRange blocks{firstBlock, arith::AddIOp::create(b_, firstBlock, passBlocks), !multipass};
+    SmallVector<Value> sums = dots(x, xRows, w, wRows, blocks, 1);
     Value first = arith::CmpIOp::create(b_, arith::CmpIPredicate::eq, pass, index(0));
     for (int64_t r = 0; r < numTileRows; ++r)
       for (int64_t k = 0; k < numTileTokens; ++k) {
-        ValueRange at{xRows[k][0], arith::AddIOp::create(b_, o, index(r))};
+        ValueRange at{outRows[k], arith::AddIOp::create(b_, o, index(r))};
         Value sum = sums[r * numTileTokens + k];
-        if (passes > 1)
+        if (multipass)
           sum = arith::AddFOp::create(
               b_, sum,
               arith::SelectOp::create(b_, first, f32(0), memref::LoadOp::create(b_, out, at)));
@@ -305,7 +323,7 @@ void KernelBuilder::linear(Value x, const WeightRows &w, ValueRange wPrefix, int
       loop(tokenTiles, tokens, 1, [&](Value t) { tile(pass, o, numTileRows, t, 1); });
     });
   };
-  loop(index(0), index(passes), 1, [&](Value pass) {
+  loop(index(0), passes, 1, [&](Value pass) {
     rowsOfTiles(pass, begin, end, tiling.rows);
     if (numRows % tiling.rows)
       rowsOfTiles(pass, tailBegin, index(numRows), 1);

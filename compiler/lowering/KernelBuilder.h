@@ -84,37 +84,53 @@ public:
   void store(mlir::Value vector, mlir::Value memref, mlir::ValueRange prefix, mlir::Value i);
   /// A float memref (f32, bf16 or f16) as weight rows of its last dimension.
   WeightRows plainRows(mlir::Value memref);
+  /// Whole blocks of 32 columns [firstBlock, endBlock), and with `rowEnd` the short block that
+  /// ends the row, if any.
+  struct BlockRange {
+    mlir::Value firstBlock, endBlock;
+    bool rowEnd;
+  };
   using ChunkBody =
       llvm::function_ref<void(const RowChunk &, mlir::SmallVectorImpl<mlir::Value> &)>;
-  /// Walks `columns` columns of rows `rows` of `w` together from block `firstBlock` (a multiple
-  /// of 32 columns) on, a loop step per block of 32 columns and a short last block (only at the
-  /// end of a row) unrolled after the loop: body(chunk, state) gets each decoded chunk of every
+  /// Walks the columns of rows `rows` of `w` together, a loop step per block of 32 columns:
+  /// whole blocks [firstBlock, endBlock), then, with `rowEnd`, the row's short last block (if
+  /// it has one), unrolled after the loop. body(chunk, state) gets each decoded chunk of every
   /// row and may replace the values of `state`, which the loop carries. Returns the final state.
   mlir::SmallVector<mlir::Value> walkRows(const WeightRows &w,
                                           llvm::ArrayRef<mlir::SmallVector<mlir::Value>> rows,
-                                          mlir::Value firstBlock, int64_t columns,
-                                          mlir::ValueRange initial, ChunkBody body);
+                                          const BlockRange &blocks, mlir::ValueRange initial,
+                                          ChunkBody body);
+  /// Every column of a row of `w`.
+  BlockRange wholeRow(const WeightRows &w);
   /// All columns of one row.
   mlir::SmallVector<mlir::Value> walkRow(const WeightRows &w, mlir::ValueRange row,
                                          mlir::ValueRange initial, ChunkBody body);
   /// For each row r of `bRows` and each prefix p of a (r-major): sum_i a[p..., i] * b[r..., i]
-  /// over `columns` columns from block `firstBlock` on, as f32 scalars; every chunk of b is
-  /// loaded and decoded once for all of them, and each pair has its own `chains` accumulators,
-  /// so a tile of rows x tokens is computed in registers.
+  /// over the columns of `blocks`, as f32 scalars; every chunk of b is loaded and decoded once
+  /// for all of them, and each pair has its own `chains` accumulators, so a tile of rows x
+  /// tokens is computed in registers.
   mlir::SmallVector<mlir::Value> dots(mlir::Value a,
                                       llvm::ArrayRef<mlir::SmallVector<mlir::Value>> aPrefixes,
                                       const WeightRows &b,
                                       llvm::ArrayRef<mlir::SmallVector<mlir::Value>> bRows,
-                                      mlir::Value firstBlock, int64_t columns, int64_t chains);
+                                      const BlockRange &blocks, int64_t chains);
   /// sum_i a[aPrefix..., i] * b[bPrefix..., i] over the last dimension of the float memref b.
   mlir::Value dot(mlir::Value a, mlir::ValueRange aPrefix, mlir::Value b,
                   mlir::ValueRange bPrefix);
-  /// out[t, o] = sum_i x[t, i] * w[wPrefix..., firstRow + o, i] for every row t of x and
-  /// o < numRows; this worker computes its share of o. x and out are f32 [T, n].
+  /// The tokens of a linear that gathers them: `count` tokens, token i reading row
+  /// rowsOf(i).first of x and writing row rowsOf(i).second of out.
+  struct GatheredTokens {
+    mlir::Value count;
+    llvm::function_ref<std::pair<mlir::Value, mlir::Value>(mlir::Value)> rowsOf;
+  };
+  /// out[t, o] = sum_i x[t, i] * w[wPrefix..., firstRow + o, i] for every row t of x (or each
+  /// gathered token) and o < numRows; this worker computes its share of o. x and out are f32
+  /// [T, n].
   void linear(mlir::Value x, const WeightRows &w, mlir::ValueRange wPrefix, int64_t firstRow,
-              int64_t numRows, mlir::Value out);
+              int64_t numRows, mlir::Value out, const GatheredTokens *gathered = nullptr);
   /// How linear tiles its work: output channels x tokens computed together in registers, and
-  /// the columns of a pass (a multiple of 32 dividing the row, or the whole row).
+  /// the columns of a pass (a multiple of 32 dividing the row, or the whole row) when a call
+  /// has 16 tokens or more (with fewer, every row streams whole).
   struct LinearTiling {
     int64_t rows, tokens, columns;
   };

@@ -243,21 +243,40 @@ void KernelGenerator::lowerLinear(exec::LinearOp op) {
   k_.linear(x, weight(op.getW()), {}, op.getFirstRow(), columns, out);
 }
 
-/// out[t, s] = x[t(, s)] w[experts[t, s]]^T: token by token, slot by slot, each product's
-/// output channels shared among the workers.
+/// out[t, s] = x[t(, s)] w[experts[t, s]]^T, expert by expert: the (token, slot) pairs routed
+/// to an expert are listed, then its weights are read once for all of them, as one tiled
+/// product whose output channels the workers share.
 void KernelGenerator::lowerExpertLinear(exec::LinearOp op) {
   Value x = mapped(op.getX()), out = mapped(op.getOut()), experts = mapped(op.getExperts());
   int64_t topK = shapeOf(out)[1], columns = shapeOf(out)[2];
+  int64_t numExperts = shapeOf(op.getW())[0];
   bool xPerSlot = shapeOf(x).size() == 3;
   WeightRows w = weight(op.getW());
-  k_.loop(k_.index(0), tokens_, 1, [&](Value t) {
-    for (int64_t slot = 0; slot < topK; ++slot) {
-      Value s = k_.index(slot);
-      Value e = arith::IndexCastOp::create(
-          b_, b_.getIndexType(), memref::LoadOp::create(b_, experts, ValueRange{t, s}));
-      Value row = xPerSlot ? rowView(x, {t, s}) : rowView(x, {t});
-      k_.linear(row, w, {e}, op.getFirstRow(), columns, rowView(out, {t, s}));
-    }
+  Value pairs = arith::MulIOp::create(b_, tokens_, k_.index(topK));
+  Value flatX = k_.flattenRows(x), flatOut = k_.flattenRows(out);
+  Value flatExperts =
+      memref::CollapseShapeOp::create(b_, experts, ArrayRef<ReassociationIndices>{{0, 1}});
+  Value list = memref::AllocaOp::create(
+      b_, MemRefType::get({ShapedType::kDynamic}, b_.getIndexType()), ValueRange{pairs});
+  k_.loop(k_.index(0), k_.index(numExperts), 1, [&](Value e) {
+    // Every pair is stored at the list's end, which advances only for this expert's pairs.
+    Value count = k_.loopCarrying(
+        k_.index(0), pairs, 1, {k_.index(0)}, [&](Value j, ValueRange carried) {
+          memref::StoreOp::create(b_, j, list, ValueRange{carried[0]});
+          Value routed = arith::IndexCastOp::create(
+              b_, b_.getIndexType(),
+              memref::LoadOp::create(b_, flatExperts, ValueRange{j}));
+          Value match = arith::CmpIOp::create(b_, arith::CmpIPredicate::eq, routed, e);
+          return SmallVector<Value>{arith::AddIOp::create(
+              b_, carried[0], arith::SelectOp::create(b_, match, k_.index(1), k_.index(0)))};
+        })[0];
+    auto rowsOf = [&](Value i) {
+      Value pair = memref::LoadOp::create(b_, list, ValueRange{i});
+      Value xRow = xPerSlot ? pair : arith::DivUIOp::create(b_, pair, k_.index(topK)).getResult();
+      return std::pair<Value, Value>{xRow, pair};
+    };
+    KernelBuilder::GatheredTokens gathered{count, rowsOf};
+    k_.linear(flatX, w, {e}, op.getFirstRow(), columns, flatOut, &gathered);
   });
 }
 
