@@ -2,6 +2,9 @@
 
 #include "runtime/CpuExecutor.h"
 
+#include <algorithm>
+#include <chrono>
+
 namespace gemc {
 
 CpuExecutor::CpuExecutor(const CpuProgram &program, const CpuBuffers &buffers,
@@ -25,17 +28,53 @@ CpuExecutor::CpuExecutor(const CpuProgram &program, const CpuBuffers &buffers,
   first_.push_back(pointers_.size());
 }
 
+bool WorkerChoice::useAll(int64_t tokens) {
+  Kind &kind = kindOf(tokens);
+  int64_t call = kind.calls++;
+  const double *measured = kind.secondsPerToken;
+  if (measured[1] == 0 || measured[0] == 0) { // all workers first, then one worker once
+    kind.lastProbe = call;
+    return measured[1] == 0;
+  }
+  bool allFaster = measured[1] <= measured[0];
+  // A probe costs what the slower choice costs: probing every kProbeInterval calls times the
+  // ratio of the two keeps probes to about 1 / kProbeInterval of the time.
+  double ratio = std::max(measured[0], measured[1]) / std::min(measured[0], measured[1]);
+  double interval = double(kProbeInterval) * std::min(ratio, 1024.0);
+  if (double(call - kind.lastProbe) < interval)
+    return allFaster;
+  kind.lastProbe = call;
+  return !allFaster;
+}
+
+void WorkerChoice::record(int64_t tokens, bool all, double seconds) {
+  double *averages = kindOf(tokens).secondsPerToken;
+  double sample = seconds / double(tokens);
+  // A probe of the choice not taken is the latest news about it: it replaces the average.
+  bool preferred = all == (averages[1] <= averages[0]);
+  double &average = averages[all];
+  average = average == 0 || !preferred ? sample : 0.7 * average + 0.3 * sample;
+}
+
 bool CpuExecutor::run(int64_t tokens, int64_t startPos, int64_t logitsRows, std::string &) {
   const int64_t params[kParamCount] = {tokens, startPos, contextLength_, logitsRows};
-  int64_t workers = pool_.size();
+  bool all = pool_.size() > 1 && choice_.useAll(tokens);
+  int64_t workers = all ? pool_.size() : 1;
   auto step = [&](int64_t worker) {
     for (size_t d = 0; d < program_.kernels.size(); ++d) {
-      if (d > 0) // every worker's share of the last dispatch is written before this one reads
+      if (d > 0 && all) // every worker's share of the last dispatch is written before this one
         pool_.barrier();
       program_.kernels[d](pointers_.data() + first_[d], params, worker, workers);
     }
   };
-  pool_.run(step);
+  auto start = std::chrono::steady_clock::now();
+  if (all)
+    pool_.run(step);
+  else
+    step(0);
+  if (pool_.size() > 1)
+    choice_.record(tokens, all,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return true;
 }
 

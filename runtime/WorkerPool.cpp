@@ -4,10 +4,10 @@
 
 namespace gemc {
 namespace {
-/// Returns once `word` no longer holds `value`: spins about 10-50 microseconds
-/// (a CPU pause per check), then sleeps until a store to `word` is notified.
+/// Returns once `word` no longer holds `value`: spins a few microseconds (a CPU pause per
+/// check), then sleeps until a store to `word` is notified.
 void waitWhileEquals(const std::atomic<uint32_t> &word, uint32_t value) {
-  constexpr int kSpins = 1 << 12;
+  constexpr int kSpins = 1 << 10;
   for (int spins = 0; spins < kSpins; ++spins) {
     if (word.load(std::memory_order_acquire) != value)
       return;
