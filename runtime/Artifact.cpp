@@ -14,13 +14,13 @@
 
 #include <algorithm>
 #include <atomic>
-#include <optional>
-#include <thread>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <set>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -389,6 +389,10 @@ bool MappedArtifact::verify(std::string &error, bool checkTarget) {
     error = format("%s: manifest has a 'weights' section and synthetic_weights", path);
     return false;
   }
+  if (synthetic && m.synthetic_weights()->bytes() > (1ull << 60)) {
+    error = format("%s: manifest's synthetic weights need more than 2^60 bytes", path);
+    return false;
+  }
   uint64_t weightsSize = synthetic ? m.synthetic_weights()->bytes() : 0, spirvSize = 0;
   section("weights", &weightsSize);
   section("spirv", &spirvSize);
@@ -457,13 +461,14 @@ void MappedArtifact::generateSyntheticWeights() const {
   };
   std::vector<Piece> pieces;
   constexpr int64_t kPieceBytes = 1 << 20;
-  for (const artifact::Tensor *t : *manifest_->tensors()) {
-    SyntheticTensor tensor = *syntheticTensor(*t, syntheticWeights_.get()); // verified
-    int64_t rowsPerPiece =
-        std::max<int64_t>(1, kPieceBytes / int64_t(rowBytes(tensor.format, tensor.columns)));
-    for (int64_t row = 0; row < tensor.rows; row += rowsPerPiece)
-      pieces.push_back({tensor, row, std::min(tensor.rows, row + rowsPerPiece)});
-  }
+  if (manifest_->tensors())
+    for (const artifact::Tensor *t : *manifest_->tensors()) {
+      SyntheticTensor tensor = *syntheticTensor(*t, syntheticWeights_.get()); // verified
+      int64_t rowsPerPiece =
+          std::max<int64_t>(1, kPieceBytes / int64_t(rowBytes(tensor.format, tensor.columns)));
+      for (int64_t row = 0; row < tensor.rows; row += rowsPerPiece)
+        pieces.push_back({tensor, row, std::min(tensor.rows, row + rowsPerPiece)});
+    }
   uint64_t seed = manifest_->synthetic_weights()->seed();
   std::atomic<size_t> next{0};
   auto work = [&] {

@@ -307,7 +307,7 @@ void KernelBuilder::linear(Value x, const WeightRows &w, ValueRange wPrefix, int
     Value first = arith::CmpIOp::create(b_, arith::CmpIPredicate::eq, pass, index(0));
     for (int64_t r = 0; r < numTileRows; ++r)
       for (int64_t k = 0; k < numTileTokens; ++k) {
-        ValueRange at{outRows[k], arith::AddIOp::create(b_, o, index(r))};
+        SmallVector<Value, 2> at{outRows[k], arith::AddIOp::create(b_, o, index(r))};
         Value sum = sums[r * numTileTokens + k];
         if (multipass)
           sum = arith::AddFOp::create(

@@ -30,20 +30,23 @@ uint64_t appendSection(std::vector<uint8_t> &file, const std::vector<uint8_t> &b
 
 std::vector<uint8_t> buildFakeArtifact(const FakeArtifactSpec &spec) {
   std::vector<uint8_t> file(sizeof(ArtifactHeader));
-  std::vector<uint8_t> code(32, 0xC3), weights(spec.weightsBytes);
+  std::vector<uint8_t> code(32, 0xC3), weights(spec.synthetic ? 0 : spec.weightsBytes);
   for (size_t i = 0; i < weights.size(); ++i)
     weights[i] = uint8_t(i * 7);
   uint64_t codeOffset = appendSection(file, code);
-  uint64_t weightsOffset = appendSection(file, weights);
+  uint64_t weightsOffset = spec.synthetic ? 0 : appendSection(file, weights);
 
   flatbuffers::FlatBufferBuilder fbb;
   auto section = [&](const char *name, uint64_t offset, const std::vector<uint8_t> &bytes) {
     return fb::CreateSection(fbb, fbb.CreateString(name), offset, bytes.size(),
                              checksum64(bytes.data(), bytes.size()));
   };
-  std::vector<flatbuffers::Offset<fb::Section>> sections = {
-      section("code", codeOffset, code), section("weights", weightsOffset, weights)};
-  std::vector<int64_t> shape = {int64_t(spec.tensorBytes)};
+  std::vector<flatbuffers::Offset<fb::Section>> sections = {section("code", codeOffset, code)};
+  if (!spec.synthetic)
+    sections.push_back(section("weights", weightsOffset, weights));
+  std::vector<int64_t> shape = spec.tensorShape;
+  if (shape.empty())
+    shape = {int64_t(spec.tensorBytes)};
   std::vector<flatbuffers::Offset<fb::Tensor>> tensors = {
       fb::CreateTensor(fbb, fbb.CreateString("w"), fbb.CreateString("f32"),
                        fbb.CreateVector(shape), spec.tensorOffset, spec.tensorBytes)};
@@ -70,7 +73,10 @@ std::vector<uint8_t> buildFakeArtifact(const FakeArtifactSpec &spec) {
   auto manifest = fb::CreateManifest(fbb, fbb.CreateString("fake"), model, target, plan,
                                      fbb.CreateVector(sections), fbb.CreateVector(tensors),
                                      generation, fbb.CreateString("gemma4"),
-                                     fbb.CreateVector(dispatches));
+                                     fbb.CreateVector(dispatches),
+                                     spec.synthetic
+                                         ? fb::CreateSyntheticWeights(fbb, 5, spec.weightsBytes)
+                                         : flatbuffers::Offset<fb::SyntheticWeights>());
   fb::FinishManifestBuffer(fbb, manifest);
 
   ArtifactHeader header{};

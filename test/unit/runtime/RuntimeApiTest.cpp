@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "gemc/runtime.h"
+#include "runtime/Artifact.h"
 #include "runtime/ArtifactFormat.h"
 #include "runtime/common/CpuFeatures.h"
 #include "runtime/common/ExecutionAbi.h"
@@ -218,6 +219,35 @@ TEST(ManifestChecksTest, FieldsThatWouldMisSizeBuffersAreRefused) {
                      "buffer");
   EXPECT_EQ(with([](auto &s) { s.kvPerContextBytes = 2; }),
             prefix + "manifest dispatch 0 (fake_store) binding 1 lies outside the KV cache");
+}
+
+TEST(ManifestChecksTest, SyntheticWeightsAreGeneratedOrTheirFieldsRefused) {
+  const std::string prefix = "the linked-in artifact: ";
+  FakeArtifactSpec s = spec();
+  s.synthetic = true;
+  s.tensorShape = {16}; // 16 f32 values: a vector, generated as 1 +- 1/8
+  std::vector<uint8_t> bytes = buildFakeArtifact(s);
+  gemc_model *model = nullptr;
+  ASSERT_EQ(gemc_model_open_linked(bytes.data(), bytes.size(), kFakeKernels, &model), GEMC_OK)
+      << gemc_last_error();
+  uint64_t size = 0;
+  const auto *weights = reinterpret_cast<const float *>(artifactOf(model).weights(&size));
+  EXPECT_EQ(size, 64u);
+  for (int i = 0; i < 16; ++i)
+    EXPECT_NEAR(weights[i], 1.0f, 0.125f) << i;
+  EXPECT_NE(weights[0], weights[1]);
+  gemc_model_free(model);
+
+  auto with = [&](auto change) {
+    FakeArtifactSpec changed = s;
+    change(changed);
+    return openError(changed);
+  };
+  EXPECT_EQ(with([](auto &c) { c.tensorShape = {15}; }),
+            prefix + "manifest tensor 'w': its format, shape and size do not describe whole "
+                     "rows, so synthetic weights cannot be generated for it");
+  EXPECT_EQ(with([](auto &c) { c.weightsBytes = uint64_t(1) << 61; }),
+            prefix + "manifest's synthetic weights need more than 2^60 bytes");
 }
 
 TEST(ManifestChecksTest, EveryFlippedByteIsCaught) {
