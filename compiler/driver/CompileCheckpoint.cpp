@@ -94,8 +94,13 @@ llvm::Expected<CompileReport> earlyOutput(llvm::Error written) {
 }
 
 /// The target named by --target: a CPU target, or `vulkan` (recorded with the SPIR-V triple,
-/// no CPU and no vector width).
-llvm::Expected<CpuTarget> lookupTarget(const std::string &name) {
+/// no CPU and no vector width); or by --cpu.
+llvm::Expected<CpuTarget> lookupTarget(const std::string &name, const std::string &cpu) {
+  if (!cpu.empty())
+    return name == "host" ? lookupNamedCpu(cpu)
+                          : makeError("--cpu {} names the CPU to compile for; it cannot be "
+                                      "combined with --target {}",
+                                      cpu, name);
   if (name == "vulkan")
     return CpuTarget{"vulkan", "spirv64-unknown-vulkan1.3", "", "", "", 0};
   return lookupCpuTarget(name);
@@ -256,7 +261,7 @@ llvm::Expected<CompileReport> compileForCpu(LoadedModel &model, const CompileOpt
 
 llvm::Expected<CompileReport> compileCheckpoint(const CompileOptions &options) {
   auto start = std::chrono::steady_clock::now();
-  llvm::Expected<CpuTarget> target = lookupTarget(options.target);
+  llvm::Expected<CpuTarget> target = lookupTarget(options.target, options.cpu);
   if (!target)
     return target.takeError();
   if (llvm::Error error = checkOptions(options, *target))

@@ -9,6 +9,7 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
+#include <llvm/MC/MCSubtargetInfo.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/ObjCopy/ConfigManager.h>
 #include <llvm/ObjCopy/ObjCopy.h>
@@ -37,6 +38,39 @@ bool runsOnHostArchitecture(const CpuTarget &target) {
   return arch(target.triple) == arch(llvm::sys::getProcessTriple());
 }
 
+namespace {
+
+/// LLVM's targets, registered once per process.
+void initializeLlvmTargets() {
+  static const bool initialized = [] {
+    llvm::InitializeAllTargetInfos();
+    llvm::InitializeAllTargets();
+    llvm::InitializeAllTargetMCs();
+    llvm::InitializeAllAsmPrinters();
+    return true;
+  }();
+  (void)initialized;
+}
+
+/// A target for this machine's architecture: its base CPU and the features of `features` that
+/// the runtime can detect, tuned for `tuneCpu`, with 16 f32 lanes where AVX-512 is among them.
+CpuTarget detectableTarget(const std::string &name, const std::string &triple,
+                           const std::string &tuneCpu, const llvm::StringMap<bool> &features) {
+  bool aarch64 = llvm::StringRef(triple).starts_with("aarch64");
+  CpuTarget target{name, triple, aarch64 ? "generic" : "x86-64", tuneCpu, "", aarch64 ? 4 : 8};
+  std::vector<std::string> detectable;
+  for (const auto &feature : features)
+    if (feature.getValue() && isDetectableCpuFeature(feature.getKey()))
+      detectable.push_back("+" + feature.getKey().str());
+  llvm::sort(detectable);
+  target.features = llvm::join(detectable, ",");
+  if (features.lookup("avx512f"))
+    target.vectorWidth = 16;
+  return target;
+}
+
+} // namespace
+
 llvm::Expected<CpuTarget> lookupCpuTarget(const std::string &name) {
   // Every feature the CPU level implies is spelled out: the runtime checks the list against
   // the CPU it runs on (runtime/common/CpuFeatures.h).
@@ -56,19 +90,30 @@ llvm::Expected<CpuTarget> lookupCpuTarget(const std::string &name) {
   // The architecture's base CPU plus exactly the host's features that the runtime can detect
   // (runtime/common/CpuFeatures.h), tuned for the host CPU: an artifact never needs a feature
   // that a loader cannot check before running it.
-  bool aarch64 = llvm::StringRef(llvm::sys::getProcessTriple()).starts_with("aarch64");
-  CpuTarget host{name, llvm::sys::getProcessTriple(), aarch64 ? "generic" : "x86-64",
-                 llvm::sys::getHostCPUName().str(), "", aarch64 ? 4 : 8};
-  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-  std::vector<std::string> detectable;
-  for (const auto &feature : features)
-    if (feature.getValue() && isDetectableCpuFeature(feature.getKey()))
-      detectable.push_back("+" + feature.getKey().str());
-  llvm::sort(detectable);
-  host.features = llvm::join(detectable, ",");
-  if (features.lookup("avx512f"))
-    host.vectorWidth = 16;
-  return host;
+  return detectableTarget(name, llvm::sys::getProcessTriple(), llvm::sys::getHostCPUName().str(),
+                          llvm::sys::getHostCPUFeatures());
+}
+
+llvm::Expected<CpuTarget> lookupNamedCpu(const std::string &cpu) {
+  initializeLlvmTargets();
+  llvm::Triple triple(llvm::sys::getProcessTriple());
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return makeError("--cpu {}: {}", cpu, error);
+  // Checked on the generic CPU's info first: LLVM warns on stderr about a CPU it does not know.
+  std::unique_ptr<llvm::MCSubtargetInfo> generic(target->createMCSubtargetInfo(triple, "", ""));
+  std::unique_ptr<llvm::MCSubtargetInfo> info(
+      generic && generic->isCPUStringValid(cpu) ? target->createMCSubtargetInfo(triple, cpu, "")
+                                                : nullptr);
+  if (!info)
+    return makeError("--cpu {}: LLVM knows no such {} CPU (try znver4, sapphirerapids, "
+                     "x86-64-v3; `llc -mcpu=help` lists them)",
+                     cpu, triple.getArchName().str());
+  llvm::StringMap<bool> features;
+  for (const llvm::SubtargetFeatureKV &feature : info->getAllProcessorFeatures())
+    features[feature.Key] = info->checkFeatures(std::string("+") + feature.Key);
+  return detectableTarget(cpu, triple.str(), cpu, features);
 }
 
 namespace {
@@ -97,14 +142,7 @@ void optimize(llvm::Module &ir, llvm::TargetMachine &machine) {
 } // namespace
 
 llvm::Expected<std::string> emitObject(mlir::ModuleOp module, const CpuTarget &target) {
-  static const bool initialized = [] {
-    llvm::InitializeAllTargetInfos();
-    llvm::InitializeAllTargets();
-    llvm::InitializeAllTargetMCs();
-    llvm::InitializeAllAsmPrinters();
-    return true;
-  }();
-  (void)initialized;
+  initializeLlvmTargets();
   llvm::LLVMContext context;
   std::unique_ptr<llvm::Module> ir = mlir::translateModuleToLLVMIR(module, context);
   if (!ir)

@@ -28,6 +28,10 @@ bool runsOnHostArchitecture(const CpuTarget &target);
 
 /// host, x86-64-v3, x86-64-v4 or aarch64-neon.
 llvm::Expected<CpuTarget> lookupCpuTarget(const std::string &name);
+/// Any CPU LLVM knows for this machine's architecture ("znver4", "sapphirerapids"), as `host`
+/// is built: the architecture's base CPU plus every feature `cpu` implies that the runtime can
+/// detect, tuned for `cpu`.
+llvm::Expected<CpuTarget> lookupNamedCpu(const std::string &cpu);
 std::vector<std::string> cpuTargetNames();
 
 /// Compiles an LLVM-dialect module to a relocatable object for `target` (in memory): LLVM IR,

@@ -49,6 +49,10 @@ int main(int argc, char **argv) {
       ->add_option("--target", compile.target,
                    "host, x86-64-v3, x86-64-v4, aarch64-neon, or vulkan (SPIR-V compute shaders)")
       ->capture_default_str();
+  compileCmd->add_option("--cpu", compile.cpu,
+                         "Compile for this CPU (any LLVM CPU name of this machine's "
+                         "architecture: znver4, sapphirerapids, ...) instead of the host: every "
+                         "feature it implies that the runtime can check");
   compileCmd->add_option("--max-chunk", compile.maxChunk, "Most tokens evaluated per call")
       ->capture_default_str();
   compileCmd
