@@ -6,10 +6,16 @@
 #include <chrono>
 
 namespace gemc {
+namespace {
+/// A barrier on free cores takes about a microsecond; one whose partner has no core waits for
+/// the scheduler (milliseconds).
+constexpr double kBusyBarrierSeconds = 50e-6;
+} // namespace
 
 CpuExecutor::CpuExecutor(const CpuProgram &program, const CpuBuffers &buffers,
                          int64_t contextLength, WorkerPool &pool)
-    : program_(program), pool_(pool), contextLength_(contextLength) {
+    : program_(program), pool_(pool), contextLength_(contextLength),
+      choice_(pool.size() > 1 && pool.barrierSeconds() > kBusyBarrierSeconds) {
   auto base = [&](BufferKind kind) -> uint8_t * {
     switch (kind) {
     case BufferKind::Weights: return static_cast<uint8_t *>(const_cast<void *>(buffers.weights));
@@ -32,9 +38,9 @@ bool WorkerChoice::useAll(int64_t tokens) {
   Kind &kind = kindOf(tokens);
   int64_t call = kind.calls++;
   const double *measured = kind.secondsPerToken;
-  if (measured[1] == 0 || measured[0] == 0) { // all workers first, then one worker once
+  if (measured[1] == 0 || measured[0] == 0) { // measure both first (all workers, then one)
     kind.lastProbe = call;
-    return measured[1] == 0;
+    return measured[0] == 0 && measured[1] == 0 ? !oneFirst_ : measured[1] == 0;
   }
   bool allFaster = measured[1] <= measured[0];
   // A probe costs what the slower choice costs: probing every kProbeInterval calls times the

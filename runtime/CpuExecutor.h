@@ -43,6 +43,9 @@ struct CpuBuffers {
 class WorkerChoice {
 public:
   static constexpr int64_t kProbeInterval = 32;
+  /// `partnersBusy`: the workers looked descheduled when the session started (slow barriers),
+  /// so the first call of each kind runs on one worker and all workers are measured second.
+  explicit WorkerChoice(bool partnersBusy = false) : oneFirst_(partnersBusy) {}
   /// Whether the next call, of `tokens` tokens, should use every worker.
   bool useAll(int64_t tokens);
   void record(int64_t tokens, bool all, double seconds);
@@ -54,6 +57,7 @@ private:
   };
   Kind &kindOf(int64_t tokens) { return kinds_[tokens > 1]; }
   Kind kinds_[2];
+  bool oneFirst_;
 };
 
 class CpuExecutor : public Executor {

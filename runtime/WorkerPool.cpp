@@ -2,6 +2,8 @@
 
 #include "runtime/WorkerPool.h"
 
+#include <chrono>
+
 namespace gemc {
 namespace {
 /// Returns once `word` no longer holds `value`: spins a few microseconds (a CPU pause per
@@ -86,6 +88,17 @@ void WorkerPool::barrier() {
     return;
   }
   waitWhileEquals(phase_, phase);
+}
+
+double WorkerPool::barrierSeconds() {
+  constexpr int kRounds = 16;
+  auto start = std::chrono::steady_clock::now();
+  auto job = [&](int64_t) {
+    for (int round = 0; round < kRounds; ++round)
+      barrier();
+  };
+  run(job);
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / kRounds;
 }
 
 } // namespace gemc

@@ -34,6 +34,9 @@ public:
   }
   /// Returns when every worker of the running job has called it.
   void barrier();
+  /// The mean time of a barrier in a job of nothing but barriers: about a microsecond when
+  /// every worker has a core, far more when other programs keep some from running.
+  double barrierSeconds();
 
 private:
   struct JobRef {

@@ -20,10 +20,13 @@
 // CHECK: to memref<16x8xbf16>
 // CHECK: llvm.getelementptr %[[BINDINGS]][2]
 // CHECK: to memref<?x16xf32>
-// The worker's share of the 16 output channels: [16 w / W, 16 (w + 1) / W).
-// CHECK: %[[C16:.*]] = arith.constant 16 : index
-// CHECK: arith.muli %[[C16]], %[[WORKER]]
+// The worker's share of the 16 output channels, in whole tiles of 2 channels x 4 tokens (at 4
+// lanes): tiles [8 w / W, 8 (w + 1) / W), each of 2 channels.
+// CHECK: %[[C8:.*]] = arith.constant 8 : index
+// CHECK: arith.muli %[[C8]], %[[WORKER]]
 // CHECK: arith.divui %{{.*}}, %[[WORKERS]]
+// CHECK: %[[C2:.*]] = arith.constant 2 : index
+// CHECK: arith.muli %{{.*}}, %[[C2]]
 // CHECK: scf.for
 // CHECK: vector.load %{{.*}} : memref<16x8xbf16>, vector<4xbf16>
 // CHECK: arith.extf %{{.*}} : vector<4xbf16> to vector<4xf32>

@@ -49,5 +49,14 @@ TEST(WorkerChoiceTest, DecodeStepsAndLongerCallsAreMeasuredApart) {
   EXPECT_FALSE(choice.useAll(1));
 }
 
+TEST(WorkerChoiceTest, BusyPartnersAtTheStartMeasureOneWorkerFirst) {
+  WorkerChoice choice(/*partnersBusy=*/true);
+  EXPECT_FALSE(choice.useAll(64));
+  choice.record(64, false, 0.064);
+  EXPECT_TRUE(choice.useAll(64));
+  choice.record(64, true, 0.640);
+  EXPECT_FALSE(choice.useAll(64));
+}
+
 } // namespace
 } // namespace gemc
