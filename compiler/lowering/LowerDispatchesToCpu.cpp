@@ -58,8 +58,6 @@ private:
   Value tokenRowsOf(Value memref);
   Value constantTable(const std::string &name, ArrayRef<float> values);
   Value tokenId(Value ids, Value t);
-  /// A [1, n] view of row `t` (or [t, s]) of a token-row buffer.
-  Value rowView(Value memref, ValueRange index);
 
   LogicalResult lower(Operation *op);
   void lowerGatherRows(exec::GatherRowsOp op);
@@ -172,20 +170,6 @@ Value KernelGenerator::tokenRowsOf(Value memref) {
   return memref::CollapseShapeOp::create(b_, memref, groups);
 }
 
-Value KernelGenerator::rowView(Value memref, ValueRange index) {
-  auto type = cast<MemRefType>(memref.getType());
-  int64_t rank = type.getRank(), width = type.getShape().back();
-  SmallVector<OpFoldResult> offsets(index.begin(), index.end());
-  offsets.push_back(b_.getIndexAttr(0));
-  SmallVector<OpFoldResult> sizes(rank - 1, b_.getIndexAttr(1));
-  sizes.push_back(b_.getIndexAttr(width));
-  SmallVector<OpFoldResult> strides(rank, b_.getIndexAttr(1));
-  auto rowType = memref::SubViewOp::inferRankReducedResultType({1, width}, type, offsets, sizes,
-                                                               strides);
-  return memref::SubViewOp::create(b_, cast<MemRefType>(rowType), memref, offsets, sizes,
-                                   strides);
-}
-
 Value KernelGenerator::tokenId(Value ids, Value t) {
   return arith::IndexCastOp::create(b_, b_.getIndexType(),
                                     memref::LoadOp::create(b_, ids, ValueRange{t}));
@@ -253,7 +237,7 @@ void KernelGenerator::lowerExpertLinear(exec::LinearOp op) {
   bool xPerSlot = shapeOf(x).size() == 3;
   WeightRows w = weight(op.getW());
   Value pairs = arith::MulIOp::create(b_, tokens_, k_.index(topK));
-  Value flatX = k_.flattenRows(x), flatOut = k_.flattenRows(out);
+  Value flatX = rowsOf(x), flatOut = rowsOf(out);
   Value flatExperts =
       memref::CollapseShapeOp::create(b_, experts, ArrayRef<ReassociationIndices>{{0, 1}});
   Value list = memref::AllocaOp::create(
