@@ -64,6 +64,9 @@ def LowerDispatchesToCpu : Pass<"gemc-lower-dispatches-to-cpu", "::mlir::ModuleO
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", "8", "f32 lanes per vector">,
+    Option<"integerDot", "integer-dot", "std::string", "\"none\"",
+           "the CPU's int8 dot product for int8 activations: vnni (vpdpbusd), maddubs "
+           "(vpmaddubsw + vpmaddwd), sdot (NEON dotprod) or none (f32 products)">,
   ];
   let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect", "::mlir::arith::ArithDialect",

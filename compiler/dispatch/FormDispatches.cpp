@@ -8,6 +8,9 @@
 // runs all (token, expert) pairs of a call in a fixed number of dispatches, so the dispatch
 // list does not depend on the token count. The arithmetic of elementwise steps is written
 // here, once, as the bodies of `exec.elementwise` ops; every target evaluates those bodies.
+// A projection by a weight with int8 activations reads its input rounded to int8 blocks
+// (`exec.quantize_rows`), made once per input by a dispatch of its own just before the
+// projections' dispatch: the rounding reads whole token rows, which other workers wrote.
 //
 //===----------------------------------------------------------------------===//
 
@@ -66,10 +69,12 @@ private:
   /// The K or V region of `layer`'s cache.
   Value kvCache(int64_t layer, bool values, std::optional<int64_t> window, int64_t kvHeads,
                 int64_t headDim);
-  /// out = x w^T from row `firstRow` of w (per token's experts if given).
-  void linear(Value x, Value w, Value out, Value experts, int64_t firstRow) {
-    exec::LinearOp::create(b_, x, w, out, experts, b_.getI64IntegerAttr(firstRow));
-  }
+  /// out = x w^T from row `firstRow` of w (per token's experts if given); a quantized w reads
+  /// x's int8 activations.
+  void linear(Value x, Value w, Value out, Value experts, int64_t firstRow);
+  /// The int8 activations of x's rows (after its `leading` dimensions) for the current
+  /// dispatch's projections, made once by a dispatch of their own just before it.
+  Value int8Activations(Value x, int64_t leading);
   void elementwise(ValueRange inputs, ValueRange scalars, Value out, ElementwiseBody body);
   /// out = a * constant, elementwise.
   void scale(Value a, double constant, Value out);
@@ -95,7 +100,10 @@ private:
   Operation *lastWeight_ = nullptr;
   DenseMap<Value, Value> buffers_;              // gemma value -> its exec buffer
   llvm::StringMap<Value> weights_;              // tensor name -> exec.weight
+  DenseSet<Value> int8Weights_;                   // the weights that multiply int8 activations
   DenseMap<int64_t, std::pair<Value, Value>> kv_; // layer -> its K and V regions
+  exec::DispatchOp current_;                      // the dispatch being formed
+  DenseMap<Value, Value> activations_;            // its inputs -> their int8 activations
   int64_t ops_ = 0;
 };
 
@@ -132,10 +140,37 @@ LogicalResult DispatchFormer::run() {
 }
 
 void DispatchFormer::dispatch(const std::string &name, function_ref<void()> body) {
-  auto op = exec::DispatchOp::create(b_, b_.getStringAttr(name));
+  current_ = exec::DispatchOp::create(b_, b_.getStringAttr(name));
+  activations_.clear();
   OpBuilder::InsertionGuard guard(b_);
-  b_.setInsertionPointToStart(&op.getBody().emplaceBlock());
+  b_.setInsertionPointToStart(&current_.getBody().emplaceBlock());
   body();
+}
+
+void DispatchFormer::linear(Value x, Value w, Value out, Value experts, int64_t firstRow) {
+  if (int8Weights_.contains(w))
+    x = int8Activations(x, experts && shapeOf(x).size() == 3 ? 2 : 1);
+  exec::LinearOp::create(b_, x, w, out, experts, b_.getI64IntegerAttr(firstRow));
+}
+
+Value DispatchFormer::int8Activations(Value x, int64_t leading) {
+  Value &rows = activations_[x];
+  if (rows)
+    return rows;
+  ArrayRef<int64_t> shape = shapeOf(x);
+  int64_t columns = 1;
+  for (int64_t dim : shape.drop_front(leading))
+    columns *= dim;
+  SmallVector<int64_t> trailing(shape.begin() + 1, shape.begin() + leading);
+  trailing.push_back(activationRowBytes(columns));
+  OpBuilder::InsertionGuard guard(b_);
+  b_.setInsertionPoint(current_);
+  rows = scratch(trailing, b_.getI8Type());
+  auto quantize = exec::DispatchOp::create(
+      b_, b_.getStringAttr(current_.getName() + ".quantize"));
+  b_.setInsertionPointToStart(&quantize.getBody().emplaceBlock());
+  exec::QuantizeRowsOp::create(b_, x, rows);
+  return rows;
 }
 
 Value DispatchFormer::scratch(ArrayRef<int64_t> trailing, Type element) {
@@ -166,6 +201,8 @@ Value DispatchFormer::weight(Value tensor) {
                                   b_.getStringAttr(weightFormatName(format)),
                                   b_.getI64IntegerAttr(columns), IntegerAttr());
   lastWeight_ = placed.getDefiningOp();
+  if (op.getInt8Activations())
+    int8Weights_.insert(placed);
   return placed;
 }
 

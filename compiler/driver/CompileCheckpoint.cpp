@@ -216,7 +216,7 @@ llvm::Expected<CompileReport> compileForCpu(LoadedModel &model, const CompileOpt
   llvm::Expected<MemoryPlan> plan = planDispatches(module, options, /*gpu=*/false);
   if (!plan)
     return plan.takeError();
-  if (failed(lowerDispatchesToLLVM(module, target.vectorWidth)))
+  if (failed(lowerDispatchesToLLVM(module, target.vectorWidth, integerDotOf(target))))
     return makeError("{}: lowering to LLVM failed (a gemc bug)", options.checkpoint);
   if (options.emit == "llvm")
     return earlyOutput(writeFile(options.output, printed(module)));
@@ -294,6 +294,13 @@ llvm::Expected<LoadedModel> loadModel(const std::string &dir, const QuantOptions
     if (!parsed)
       return parsed.takeError();
     config = std::move(*parsed);
+  }
+  if (!quant.activations.empty()) {
+    if (!config)
+      return makeError("--activations {}: needs --quant or --quant-config (only quantized "
+                       "matrices round their activations)",
+                       quant.activations);
+    config->int8Activations = quant.activations == "int8";
   }
   llvm::Expected<Checkpoint> checkpoint =
       synthetic ? Checkpoint::openSynthetic(dir) : Checkpoint::open(dir);

@@ -4,7 +4,9 @@
 
 #include "dialects/gemma/GemmaOps.h"
 
+#include <llvm/ADT/StringSwitch.h>
 #include <mlir/Dialect/Arith/IR/Arith.h>
+#include <mlir/Dialect/LLVMIR/LLVMDialect.h>
 #include <mlir/Dialect/Math/IR/Math.h>
 #include <mlir/Dialect/SCF/IR/SCF.h>
 #include <mlir/Dialect/Vector/IR/VectorOps.h>
@@ -14,6 +16,15 @@
 using namespace mlir;
 
 namespace gemc {
+
+std::optional<IntegerDot> parseIntegerDot(llvm::StringRef name) {
+  return llvm::StringSwitch<std::optional<IntegerDot>>(name)
+      .Case("none", IntegerDot::None)
+      .Case("vnni", IntegerDot::Vnni)
+      .Case("maddubs", IntegerDot::Maddubs)
+      .Case("sdot", IntegerDot::Sdot)
+      .Default(std::nullopt);
+}
 
 Value KernelBuilder::index(int64_t value) { return arith::ConstantIndexOp::create(b_, value); }
 
@@ -72,6 +83,77 @@ void KernelBuilder::store(Value vector, Value memref, ValueRange prefix, Value i
   SmallVector<Value> indices(prefix);
   indices.push_back(i);
   vector::StoreOp::create(b_, vector, memref, indices);
+}
+
+bool KernelBuilder::isInt8(Value memref) {
+  return cast<MemRefType>(memref.getType()).getElementType().isInteger(8);
+}
+
+/// An activation row's blocks: how many, and where the values start.
+static std::pair<int64_t, int64_t> activationBlocks(Value rows) {
+  int64_t bytes = cast<MemRefType>(rows.getType()).getShape().back();
+  int64_t blocks = bytes / (int64_t(sizeof(float)) + kQuantBlock);
+  return {blocks, blocks * int64_t(sizeof(float))};
+}
+
+Value KernelBuilder::loadActivationScale(Value rows, ValueRange prefix, Value block) {
+  Value bytes = loadBytes(rows, prefix, arith::MulIOp::create(b_, block, index(4)), 4);
+  return vector::ExtractOp::create(
+      b_, vector::BitCastOp::create(b_, VectorType::get({1}, b_.getF32Type()), bytes),
+      ArrayRef<int64_t>{0});
+}
+
+Value KernelBuilder::loadActivations(Value rows, ValueRange prefix, Value i, VectorType type) {
+  Value block = arith::DivUIOp::create(b_, i, index(kQuantBlock));
+  Value scale = loadActivationScale(rows, prefix, block);
+  Value q = loadBytes(rows, prefix,
+                      arith::AddIOp::create(b_, i, index(activationBlocks(rows).second)),
+                      type.getNumElements());
+  return arith::MulFOp::create(b_, arith::SIToFPOp::create(b_, type, q), splat(scale, type));
+}
+
+void KernelBuilder::quantizeRows(Value x, Value out, int64_t columns) {
+  auto [blocks, valuesOffset] = activationBlocks(out);
+  auto quantizeBlock = [&](Value r, Value block, int64_t length) {
+    Value start = arith::MulIOp::create(b_, block, index(kQuantBlock));
+    SmallVector<std::pair<Value, Value>> chunks; // (column, values)
+    Value amax = f32(0);
+    for (int64_t offset = 0; offset < length;) {
+      int64_t width = offset + vectorWidth_ <= length ? vectorWidth_ : 1;
+      Value column = arith::AddIOp::create(b_, start, index(offset));
+      Value values = load(x, {r}, column, VectorType::get({width}, b_.getF32Type()));
+      chunks.push_back({column, values});
+      amax = arith::MaximumFOp::create(
+          b_, amax,
+          vector::ReductionOp::create(b_, vector::CombiningKind::MAXIMUMF,
+                                      math::AbsFOp::create(b_, values)));
+      offset += width;
+    }
+    Value d = arith::DivFOp::create(b_, amax, f32(127));
+    Value zero = arith::CmpFOp::create(b_, arith::CmpFPredicate::OEQ, d, f32(0));
+    Value inverse =
+        arith::SelectOp::create(b_, zero, f32(0), arith::DivFOp::create(b_, f32(1), d));
+    Value dBytes = vector::BitCastOp::create(b_, VectorType::get({4}, b_.getI8Type()),
+                                             splat(d, VectorType::get({1}, b_.getF32Type())));
+    store(dBytes, out, {r}, arith::MulIOp::create(b_, block, index(4)));
+    for (auto [column, values] : chunks) {
+      auto type = cast<VectorType>(values.getType());
+      Value scaled = arith::MulFOp::create(b_, values, splat(inverse, type));
+      Value q = arith::FPToSIOp::create(b_, type.clone(b_.getI8Type()),
+                                        math::RoundEvenOp::create(b_, scaled));
+      store(q, out, {r}, arith::AddIOp::create(b_, column, index(valuesOffset)));
+    }
+    for (int64_t pad = length; pad < kQuantBlock; ++pad) // the short last block's zeros
+      memref::StoreOp::create(
+          b_, arith::ConstantOp::create(b_, b_.getI8IntegerAttr(0)), out,
+          ValueRange{r, arith::AddIOp::create(b_, start, index(valuesOffset + pad))});
+  };
+  auto [begin, end] = share(rows(x));
+  loop(begin, end, 1, [&](Value r) {
+    loop(columns / kQuantBlock, [&](Value block) { quantizeBlock(r, block, kQuantBlock); });
+    if (int64_t tail = columns % kQuantBlock)
+      quantizeBlock(r, index(columns / kQuantBlock), tail);
+  });
 }
 
 WeightRows KernelBuilder::plainRows(Value memref) {
@@ -197,7 +279,8 @@ SmallVector<Value> KernelBuilder::dots(Value a, ArrayRef<SmallVector<Value>> aPr
         bool whole = type.getNumElements() == vectorWidth_;
         SmallVector<Value> loaded;
         for (const SmallVector<Value> &prefix : aPrefixes)
-          loaded.push_back(load(a, prefix, chunk.column, type));
+          loaded.push_back(isInt8(a) ? loadActivations(a, prefix, chunk.column, type)
+                                     : load(a, prefix, chunk.column, type));
         for (size_t k = 0; k < count; ++k) {
           size_t slot = whole ? k * chains + size_t(chunk.offset / vectorWidth_ % chains)
                               : wide + k;
@@ -227,6 +310,221 @@ Value KernelBuilder::dot(Value a, ValueRange aPrefix, Value b, ValueRange bPrefi
               wholeRow(rows), kQuantBlock / vectorWidth_)[0];
 }
 
+bool KernelBuilder::integerTiles(Value x, const WeightRows &w) const {
+  bool format = w.format == WeightFormat::Q4_0 ||
+                // Maddubs takes q8_0's products through vpsignb, which AVX-512 lacks.
+                (w.format == WeightFormat::Q8_0 &&
+                 !(integerDot_ == IntegerDot::Maddubs && vectorWidth_ == 16));
+  return isInt8(x) && format && w.columns % kQuantBlock == 0;
+}
+
+Value KernelBuilder::dot4(Value acc, Value u, Value s) {
+  auto intrinsic = [&](Type type, StringRef name, ValueRange args) {
+    return LLVM::CallIntrinsicOp::create(b_, type, b_.getStringAttr(name), args).getResult(0);
+  };
+  Type accType = acc.getType();
+  bool wide = vectorWidth_ == 16;
+  switch (integerDot_) {
+  case IntegerDot::Vnni:
+    return intrinsic(accType, wide ? "llvm.x86.avx512.vpdpbusd.512" : "llvm.x86.avx512.vpdpbusd.256",
+                     {acc, u, s});
+  case IntegerDot::Maddubs: {
+    auto pairs = VectorType::get({2 * vectorWidth_}, b_.getI16Type());
+    Value products = intrinsic(pairs, wide ? "llvm.x86.avx512.pmaddubs.w.512"
+                                           : "llvm.x86.avx2.pmadd.ub.sw",
+                               {u, s});
+    Value ones = arith::ConstantOp::create(
+        b_, DenseElementsAttr::get(pairs, b_.getIntegerAttr(b_.getI16Type(), 1)));
+    Value quads = intrinsic(accType, wide ? "llvm.x86.avx512.pmaddw.d.512" : "llvm.x86.avx2.pmadd.wd",
+                            {products, ones});
+    return arith::AddIOp::create(b_, acc, quads);
+  }
+  case IntegerDot::Sdot:
+    return intrinsic(accType, "llvm.aarch64.neon.sdot.v4i32.v16i8", {acc, u, s});
+  case IntegerDot::None: {
+    auto wide = VectorType::get({4 * vectorWidth_}, b_.getI32Type());
+    Value products = arith::MulIOp::create(b_, arith::ExtSIOp::create(b_, wide, u),
+                                           arith::ExtSIOp::create(b_, wide, s));
+    for (int64_t k = 0; k < 4; ++k) { // product k of every lane's four
+      SmallVector<int64_t> lanes;
+      for (int64_t j = 0; j < vectorWidth_; ++j)
+        lanes.push_back(4 * j + k);
+      acc = arith::AddIOp::create(b_, acc,
+                                  vector::ShuffleOp::create(b_, products, products, lanes));
+    }
+    return acc;
+  }
+  }
+  llvm_unreachable("an IntegerDot kind without a dot product");
+}
+
+/// `parts` (vectors of one type) concatenated.
+static Value concat(ImplicitLocOpBuilder &b, SmallVector<Value> parts) {
+  while (parts.size() > 1) {
+    SmallVector<Value> joined;
+    for (size_t i = 0; i < parts.size(); i += 2) {
+      int64_t n = cast<VectorType>(parts[i].getType()).getNumElements();
+      joined.push_back(vector::ShuffleOp::create(b, parts[i], parts[i + 1],
+                                                 llvm::to_vector(llvm::seq<int64_t>(0, 2 * n))));
+    }
+    parts = std::move(joined);
+  }
+  return parts[0];
+}
+
+Value KernelBuilder::loadSideBySide(Value memref, ArrayRef<SmallVector<Value>> rows, Value byte,
+                                    int64_t count) {
+  SmallVector<Value> parts;
+  for (const SmallVector<Value> &row : rows)
+    parts.push_back(loadBytes(memref, row, byte, count));
+  return concat(b_, parts);
+}
+
+Value KernelBuilder::spread(ArrayRef<Value> scalars, int64_t lanes) {
+  auto type = VectorType::get({lanes}, b_.getF32Type());
+  if (scalars.size() == 1)
+    return splat(scalars[0], type);
+  Value packed = vector::FromElementsOp::create(
+      b_, VectorType::get({int64_t(scalars.size())}, b_.getF32Type()), scalars);
+  int64_t run = lanes / int64_t(scalars.size());
+  SmallVector<int64_t> mask;
+  for (int64_t i = 0; i < lanes; ++i)
+    mask.push_back(i / run);
+  return vector::ShuffleOp::create(b_, packed, packed, mask);
+}
+
+/// How integer tiles multiply a weight format: vpdpbusd and vpmaddubsw take unsigned weights,
+/// q4_0's nibbles q (value q - 8) and q8_0's bytes q + 128 (value q), and a correction of
+/// -offset * (the token's bytes), which is the same for every row and so computed once per
+/// token and block. vpmaddubsw's pairs of q8_0 products could saturate i16: there the weight's
+/// sign moves onto the activation (|w| x sign(a, w), vpsignb) instead. sdot and the generic
+/// products take signed values.
+struct KernelBuilder::IntegerScheme {
+  bool q4, unsignedWeights, signTrick;
+  int64_t offset;
+};
+
+KernelBuilder::IntegerScheme KernelBuilder::integerScheme(WeightFormat format) const {
+  bool q4 = format == WeightFormat::Q4_0;
+  bool unsignedWeights = integerDot_ == IntegerDot::Vnni || integerDot_ == IntegerDot::Maddubs;
+  bool signTrick = !q4 && integerDot_ == IntegerDot::Maddubs;
+  int64_t offset = !unsignedWeights || signTrick ? 0 : q4 ? 8 : 128;
+  return {q4, unsignedWeights, signTrick, offset};
+}
+
+Value KernelBuilder::byteSplat(int64_t value) {
+  auto type = VectorType::get({4 * vectorWidth_}, b_.getI8Type());
+  return arith::ConstantOp::create(
+      b_, DenseElementsAttr::get(type, b_.getIntegerAttr(b_.getI8Type(), value)));
+}
+
+std::pair<Value, Value> KernelBuilder::weightHalves(const WeightRows &w,
+                                                    ArrayRef<SmallVector<Value>> rows,
+                                                    Value block, const IntegerScheme &scheme) {
+  RowLayout layout = rowLayout(w.format, w.columns);
+  Value values =
+      arith::AddIOp::create(b_, arith::MulIOp::create(b_, block, index(layout.blockValueBytes)),
+                            index(layout.valuesOffset));
+  if (scheme.q4) {
+    Value packed = loadSideBySide(w.data, rows, values, 16);
+    Value lo = arith::AndIOp::create(b_, packed, byteSplat(0xF));
+    Value hi = arith::ShRUIOp::create(b_, packed, byteSplat(4));
+    if (scheme.unsignedWeights)
+      return {lo, hi};
+    return {arith::SubIOp::create(b_, lo, byteSplat(8)), arith::SubIOp::create(b_, hi, byteSplat(8))};
+  }
+  Value lo = loadSideBySide(w.data, rows, values, 16);
+  Value hi = loadSideBySide(w.data, rows, arith::AddIOp::create(b_, values, index(16)), 16);
+  if (!scheme.offset)
+    return {lo, hi};
+  return {arith::XOrIOp::create(b_, lo, byteSplat(0x80)),
+          arith::XOrIOp::create(b_, hi, byteSplat(0x80))};
+}
+
+Value KernelBuilder::activationHalf(Value a, ValueRange prefix, Value block, int64_t first) {
+  Value start =
+      arith::AddIOp::create(b_, arith::MulIOp::create(b_, block, index(kQuantBlock)),
+                            index(activationBlocks(a).second + first));
+  return concat(b_, SmallVector<Value>(vectorWidth_ / 4, loadBytes(a, prefix, start, 16)));
+}
+
+Value KernelBuilder::halvesDot(Value acc, std::pair<Value, Value> w, std::pair<Value, Value> a,
+                               const IntegerScheme &scheme) {
+  if (!scheme.signTrick)
+    return dot4(dot4(acc, w.first, a.first), w.second, a.second);
+  auto signed_ = [&](Value w, Value x) { // |w| and x with w's sign
+    Value sign = LLVM::CallIntrinsicOp::create(b_, x.getType(),
+                                               b_.getStringAttr("llvm.x86.avx2.psign.b"),
+                                               ValueRange{x, w})
+                     .getResult(0);
+    return std::pair<Value, Value>{math::AbsIOp::create(b_, w), sign};
+  };
+  auto [wLo, aLo] = signed_(w.first, a.first);
+  auto [wHi, aHi] = signed_(w.second, a.second);
+  return dot4(dot4(acc, wLo, aLo), wHi, aHi);
+}
+
+SmallVector<Value> KernelBuilder::integerDots(Value a, ArrayRef<SmallVector<Value>> aPrefixes,
+                                              const WeightRows &w,
+                                              ArrayRef<SmallVector<Value>> wRows,
+                                              Value firstBlock, Value endBlock) {
+  // A block of 32 values is two halves of 16 bytes, values 0-15 and 16-31 (a 4-bit block's
+  // low and high nibbles). A group's vector holds the same half of each of its rows, each
+  // token's half repeated once per row, so lane j sums four products of row j / 4.
+  int64_t groupRows = vectorWidth_ / 4, groups = int64_t(wRows.size()) / groupRows;
+  int64_t tokens = int64_t(aPrefixes.size());
+  IntegerScheme scheme = integerScheme(w.format);
+  auto f32Type = VectorType::get({vectorWidth_}, b_.getF32Type());
+  Value zeros = arith::ConstantOp::create(
+      b_, DenseElementsAttr::get(VectorType::get({vectorWidth_}, b_.getI32Type()),
+                                 b_.getIntegerAttr(b_.getI32Type(), 0)));
+  SmallVector<Value> initial(groups * tokens, splat(f32(0), f32Type));
+  SmallVector<Value> acc = loopCarrying(
+      firstBlock, endBlock, 1, initial, [&](Value block, ValueRange carried) {
+        SmallVector<Value> next(carried);
+        SmallVector<std::pair<Value, Value>> halves;
+        SmallVector<Value> scales; // each row's block scale over its four lanes
+        for (int64_t g = 0; g < groups; ++g) {
+          ArrayRef<SmallVector<Value>> rows = wRows.slice(g * groupRows, groupRows);
+          halves.push_back(weightHalves(w, rows, block, scheme));
+          SmallVector<Value> rowScales;
+          for (const SmallVector<Value> &row : rows)
+            rowScales.push_back(loadScales(w, row, block).scale);
+          scales.push_back(spread(rowScales, vectorWidth_));
+        }
+        for (int64_t t = 0; t < tokens; ++t) {
+          std::pair<Value, Value> x{activationHalf(a, aPrefixes[t], block, 0),
+                                    activationHalf(a, aPrefixes[t], block, 16)};
+          Value xScale = splat(loadActivationScale(a, aPrefixes[t], block), f32Type);
+          Value init = zeros;
+          if (scheme.offset) {
+            Value offset = byteSplat(scheme.offset);
+            init = arith::SubIOp::create(
+                b_, zeros, dot4(dot4(zeros, offset, x.first), offset, x.second));
+          }
+          for (int64_t g = 0; g < groups; ++g) {
+            Value sum = halvesDot(init, halves[g], x, scheme);
+            Value scale = arith::MulFOp::create(b_, scales[g], xScale);
+            Value &slot = next[g * tokens + t];
+            slot = vector::FMAOp::create(b_, arith::SIToFPOp::create(b_, f32Type, sum), scale, slot);
+          }
+        }
+        return next;
+      });
+  // Lanes 4r..4r+3 of a group's accumulator belong to its row r.
+  SmallVector<Value> totals(wRows.size() * tokens);
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t t = 0; t < tokens; ++t)
+      for (int64_t r = 0; r < groupRows; ++r) {
+        Value lanes = vector::ExtractStridedSliceOp::create(
+            b_, acc[g * tokens + t], ArrayRef<int64_t>{4 * r}, ArrayRef<int64_t>{4},
+            ArrayRef<int64_t>{1});
+        totals[(g * groupRows + r) * tokens + t] =
+            vector::ReductionOp::create(b_, vector::CombiningKind::ADD, lanes);
+      }
+  return totals;
+}
+
 std::pair<Value, Value> KernelBuilder::share(Value count) {
   auto bound = [&](Value w) {
     return arith::DivUIOp::create(b_, arith::MulIOp::create(b_, count, w), workers_);
@@ -234,7 +532,7 @@ std::pair<Value, Value> KernelBuilder::share(Value count) {
   return {bound(worker_), bound(arith::AddIOp::create(b_, worker_, index(1)))};
 }
 
-KernelBuilder::LinearTiling KernelBuilder::linearTiling(int64_t rowColumns) const {
+KernelBuilder::LinearTiling KernelBuilder::linearTiling(int64_t rowColumns, bool integer) const {
   // Accumulators, weight chunks and one token's chunk must fit the vector registers: AVX-512
   // has 32 of 16 lanes, 4 rows x 6 tokens; AVX2 16 of 8 lanes, 2 x 4. NEON has 32 of 4 lanes,
   // but a block is 8 of its chunks, all unrolled: 2 x 4 keeps its kernels (and their compile
@@ -242,7 +540,9 @@ KernelBuilder::LinearTiling KernelBuilder::linearTiling(int64_t rowColumns) cons
   // of a multiple of 32 columns that divides the row, so that every token's slice of a pass
   // stays in cache while all of this worker's output channels read it.
   constexpr int64_t kPassColumns = 1024;
-  LinearTiling tiling{vectorWidth_ >= 16 ? 4 : 2, vectorWidth_ >= 16 ? 6 : 4, rowColumns};
+  // Integer tiles hold two row groups (vectorWidth / 4 rows each) per accumulator row.
+  LinearTiling tiling{integer ? 2 * (vectorWidth_ / 4) : vectorWidth_ >= 16 ? 4 : 2,
+                      vectorWidth_ >= 16 ? 6 : 4, rowColumns};
   if (rowColumns > kPassColumns)
     for (int64_t columns = kPassColumns; columns >= kQuantBlock; columns -= kQuantBlock)
       if (rowColumns % columns == 0) {
@@ -266,7 +566,8 @@ void KernelBuilder::linear(Value x, const WeightRows &w, ValueRange wPrefix, int
   // later ones add. Every dot product sums in the same order whatever its tile, so results do
   // not depend on how many workers share the rows.
   constexpr int64_t kPassTokens = 16;
-  LinearTiling tiling = linearTiling(w.columns);
+  bool integer = integerTiles(x, w);
+  LinearTiling tiling = linearTiling(w.columns, integer);
   bool multipass = tiling.columns < w.columns; // then w.columns is whole blocks
   Value tokens = gathered ? gathered->count : rows(x);
   auto rowsOf = [&](Value t) {
@@ -303,7 +604,11 @@ void KernelBuilder::linear(Value x, const WeightRows &w, ValueRange wPrefix, int
     }
     Value firstBlock = arith::MulIOp::create(b_, pass, passBlocks);
     BlockRange blocks{firstBlock, arith::AddIOp::create(b_, firstBlock, passBlocks), !multipass};
-    SmallVector<Value> sums = dots(x, xRows, w, wRows, blocks, 1);
+    // The rows after the last whole tile take the f32 products of the decoded activations.
+    SmallVector<Value> sums =
+        integer && numTileRows == tiling.rows
+            ? integerDots(x, xRows, w, wRows, blocks.firstBlock, blocks.endBlock)
+            : dots(x, xRows, w, wRows, blocks, 1);
     Value first = arith::CmpIOp::create(b_, arith::CmpIPredicate::eq, pass, index(0));
     for (int64_t r = 0; r < numTileRows; ++r)
       for (int64_t k = 0; k < numTileTokens; ++k) {

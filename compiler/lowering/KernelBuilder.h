@@ -12,6 +12,10 @@
 // the block's scale loaded once per step and each decoded chunk shared by every token the
 // kernel handles at once.
 //
+// Int8 activations (WeightFormat.h) times q8_0 or q4_0 rows of whole blocks take integer tiles
+// instead: four byte products summed into each i32 lane by the CPU's dot product instruction
+// (IntegerDot), a group of rows side by side in one vector, scaled into f32 block by block.
+//
 // A CPU kernel runs on every worker thread at once. Work-sharing helpers (linear, map,
 // rmsNormRows, share) give each worker its contiguous slice of the rows; dependent steps go in
 // separate dispatches, which the runtime separates with a barrier.
@@ -44,10 +48,22 @@ struct RowChunk {
   mlir::SmallVector<mlir::Value, 4> values;
 };
 
+/// The instruction that multiplies int8 activations by quantized weights, four byte products
+/// summed into each i32 lane.
+enum class IntegerDot {
+  None,    // generic vector code: bytes widened to i32, multiplied, four lanes added
+  Vnni,    // x86 vpdpbusd (AVX512-VNNI, AVX-VNNI): u8 x s8
+  Maddubs, // x86 vpmaddubsw + vpmaddwd (AVX2, AVX512BW): u8 x s8, pairs saturate at i16
+  Sdot,    // aarch64 sdot (dotprod): s8 x s8
+};
+/// "vnni", "maddubs", "sdot", "none".
+std::optional<IntegerDot> parseIntegerDot(llvm::StringRef name);
+
 class KernelBuilder {
 public:
-  KernelBuilder(mlir::ImplicitLocOpBuilder &builder, int64_t vectorWidth)
-      : b_(builder), vectorWidth_(vectorWidth) {}
+  KernelBuilder(mlir::ImplicitLocOpBuilder &builder, int64_t vectorWidth,
+                IntegerDot integerDot = IntegerDot::None)
+      : b_(builder), vectorWidth_(vectorWidth), integerDot_(integerDot) {}
 
   /// The worker running this code and the number of workers (index values).
   void setWorkers(mlir::Value worker, mlir::Value workers) {
@@ -82,6 +98,15 @@ public:
   mlir::Value load(mlir::Value memref, mlir::ValueRange prefix, mlir::Value i,
                    mlir::VectorType type);
   void store(mlir::Value vector, mlir::Value memref, mlir::ValueRange prefix, mlir::Value i);
+  /// Whether a memref holds bytes (quantized weights or activations).
+  static bool isInt8(mlir::Value memref);
+  /// `type`'s lanes of int8 activations (WeightFormat.h) from row `prefix`, column i, as the
+  /// f32 values they stand for.
+  mlir::Value loadActivations(mlir::Value rows, mlir::ValueRange prefix, mlir::Value i,
+                              mlir::VectorType type);
+  /// Rounds each of this worker's rows of f32 [R, columns] `x` to int8 activations, the byte
+  /// rows [R, activationRowBytes(columns)] of `out`.
+  void quantizeRows(mlir::Value x, mlir::Value out, int64_t columns);
   /// A float memref (f32, bf16 or f16) as weight rows of its last dimension.
   WeightRows plainRows(mlir::Value memref);
   /// Whole blocks of 32 columns [firstBlock, endBlock), and with `rowEnd` the short block that
@@ -134,7 +159,7 @@ public:
   struct LinearTiling {
     int64_t rows, tokens, columns;
   };
-  LinearTiling linearTiling(int64_t rowColumns) const;
+  LinearTiling linearTiling(int64_t rowColumns, bool integer) const;
   /// dst[r, i] = fn(src rows...) for this worker's rows r and i < width; `sources` and `dst`
   /// are f32 [R, width] (dst may be one of them). fn gets the loaded chunks and the row.
   void map(mlir::ValueRange sources, mlir::Value dst, int64_t width,
@@ -171,8 +196,45 @@ private:
   mlir::Value loadBytes(mlir::Value memref, mlir::ValueRange row, mlir::Value byte,
                         int64_t count);
 
+  /// Whether linear multiplies int8 activations `x` by `w` with integer tiles.
+  bool integerTiles(mlir::Value x, const WeightRows &w) const;
+  /// The integer form of dots() for whole row groups of vectorWidth / 4 rows (q8_0 or q4_0
+  /// rows of whole blocks) and rows of int8 activations: each i32 lane sums the products of
+  /// four bytes, a group's rows side by side in one vector, scaled into f32 accumulators
+  /// block by block. Sums in dots()'s order: row-major, then token.
+  mlir::SmallVector<mlir::Value>
+  integerDots(mlir::Value a, llvm::ArrayRef<mlir::SmallVector<mlir::Value>> aPrefixes,
+              const WeightRows &w, llvm::ArrayRef<mlir::SmallVector<mlir::Value>> wRows,
+              mlir::Value firstBlock, mlir::Value endBlock);
+  struct IntegerScheme;
+  IntegerScheme integerScheme(WeightFormat format) const;
+  /// A block's two halves (values 0-15, 16-31) of each of `rows`, side by side, as the scheme
+  /// multiplies them.
+  std::pair<mlir::Value, mlir::Value> weightHalves(const WeightRows &w,
+                                                   llvm::ArrayRef<mlir::SmallVector<mlir::Value>> rows,
+                                                   mlir::Value block, const IntegerScheme &scheme);
+  /// Half `first` (0 or 16) of a block of a row of int8 activations, once per row of a group.
+  mlir::Value activationHalf(mlir::Value a, mlir::ValueRange prefix, mlir::Value block,
+                             int64_t first);
+  /// The f32 scale of block `block` of a row of int8 activations.
+  mlir::Value loadActivationScale(mlir::Value rows, mlir::ValueRange prefix, mlir::Value block);
+  /// acc + a block's products of the weight halves w and the activation halves a.
+  mlir::Value halvesDot(mlir::Value acc, std::pair<mlir::Value, mlir::Value> w,
+                        std::pair<mlir::Value, mlir::Value> a, const IntegerScheme &scheme);
+  /// acc + the products of u (unsigned bytes for Vnni and Maddubs, signed otherwise) and s
+  /// (signed bytes), four adjacent products summed into each i32 lane.
+  mlir::Value dot4(mlir::Value acc, mlir::Value u, mlir::Value s);
+  /// `value` in every byte of a vector of 4 * vectorWidth bytes.
+  mlir::Value byteSplat(int64_t value);
+  /// `count` bytes of each of `rows` from byte `byte`, side by side.
+  mlir::Value loadSideBySide(mlir::Value memref, llvm::ArrayRef<mlir::SmallVector<mlir::Value>> rows,
+                             mlir::Value byte, int64_t count);
+  /// `scalars`, each repeated over lanes / scalars.size() consecutive lanes of a vector<lanes>.
+  mlir::Value spread(llvm::ArrayRef<mlir::Value> scalars, int64_t lanes);
+
   mlir::ImplicitLocOpBuilder &b_;
   int64_t vectorWidth_;
+  IntegerDot integerDot_;
   mlir::Value worker_, workers_;
 };
 

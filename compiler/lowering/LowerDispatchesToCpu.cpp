@@ -39,8 +39,9 @@ ArrayRef<int64_t> shapeOf(Value value) { return cast<ShapedType>(value.getType()
 
 class KernelGenerator {
 public:
-  KernelGenerator(func::FuncOp kernel, int64_t vectorWidth)
-      : kernel_(kernel), b_(kernel.getLoc(), kernel.getContext()), k_(b_, vectorWidth) {}
+  KernelGenerator(func::FuncOp kernel, int64_t vectorWidth, IntegerDot integerDot)
+      : kernel_(kernel), b_(kernel.getLoc(), kernel.getContext()),
+        k_(b_, vectorWidth, integerDot) {}
 
   LogicalResult generate(exec::DispatchOp dispatch);
 
@@ -61,6 +62,7 @@ private:
 
   LogicalResult lower(Operation *op);
   void lowerGatherRows(exec::GatherRowsOp op);
+  void lowerQuantizeRows(exec::QuantizeRowsOp op);
   void lowerLinear(exec::LinearOp op);
   void lowerExpertLinear(exec::LinearOp op);
   void lowerRmsNorm(exec::RmsNormOp op);
@@ -182,6 +184,7 @@ LogicalResult KernelGenerator::lower(Operation *op) {
   }
   bool lowered = TypeSwitch<Operation *, bool>(op)
                      .Case([&](exec::GatherRowsOp o) { return lowerGatherRows(o), true; })
+                     .Case([&](exec::QuantizeRowsOp o) { return lowerQuantizeRows(o), true; })
                      .Case([&](exec::LinearOp o) { return lowerLinear(o), true; })
                      .Case([&](exec::RmsNormOp o) { return lowerRmsNorm(o), true; })
                      .Case([&](exec::ElementwiseOp o) { return lowerElementwise(o), true; })
@@ -208,6 +211,12 @@ void KernelGenerator::lowerGatherRows(exec::GatherRowsOp op) {
                           {t}, chunk.column);
                });
   });
+}
+
+void KernelGenerator::lowerQuantizeRows(exec::QuantizeRowsOp op) {
+  Value x = mapped(op.getX()), out = mapped(op.getOut());
+  bool perSlot = shapeOf(out).size() == 3; // x [T, k, K]: a row per slot
+  k_.quantizeRows(perSlot ? rowsOf(x) : tokenRowsOf(x), rowsOf(out), op.columns());
 }
 
 /// Logits for the last R tokens of the call (the LM head): a caller that only samples the next
@@ -508,6 +517,11 @@ struct LowerDispatchesToCpuPass : impl::LowerDispatchesToCpuBase<LowerDispatches
                        "(gemc-form-dispatches, gemc-plan-buffers)");
       return signalPassFailure();
     }
+    std::optional<IntegerDot> dot = parseIntegerDot(integerDot);
+    if (!dot) {
+      module.emitError("integer-dot must be vnni, maddubs, sdot or none");
+      return signalPassFailure();
+    }
     OpBuilder builder(forward);
     auto pointer = LLVM::LLVMPointerType::get(builder.getContext());
     Type index = builder.getIndexType();
@@ -515,7 +529,7 @@ struct LowerDispatchesToCpuPass : impl::LowerDispatchesToCpuBase<LowerDispatches
     for (auto [i, dispatch] : llvm::enumerate(forward.getOps<exec::DispatchOp>())) {
       auto kernel = func::FuncOp::create(builder, dispatch.getLoc(),
                                          kernelSymbol(i, dispatch.getName().str()), type);
-      if (failed(KernelGenerator(kernel, vectorWidth).generate(dispatch)))
+      if (failed(KernelGenerator(kernel, vectorWidth, *dot).generate(dispatch)))
         return signalPassFailure();
     }
     forward.erase();

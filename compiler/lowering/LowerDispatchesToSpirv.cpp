@@ -94,6 +94,8 @@ private:
   /// holds the row).
   Value loadWeight(const Access &w, Value row, Value column);
   Value loadWeightRow(exec::WeightOp op, Value data, Value row, Value column);
+  /// Element i of row `row` of a projection's input, f32 or int8 activations, as f32.
+  Value loadInput(const Access &x, ValueRange row, Value i);
   Value byteAt(Value data, Value byte, bool isSigned);
   /// The f16 (or f32 with `wide`) stored little-endian at `byte` of a byte buffer.
   Value scaleAt(Value data, Value byte, bool wide);
@@ -109,6 +111,7 @@ private:
   void bindAccesses(Operation *step, ArrayRef<Operation *> bindings);
 
   Grid gatherRows(exec::GatherRowsOp op);
+  Grid quantizeRows(exec::QuantizeRowsOp op);
   Grid linear(exec::LinearOp op);
   Grid rmsNorm(exec::RmsNormOp op);
   Grid elementwise(exec::ElementwiseOp op);
@@ -334,6 +337,7 @@ FailureOr<Grid> SpirvKernelGenerator::generate(Operation *step, ArrayRef<Operati
   std::optional<Grid> grid =
       TypeSwitch<Operation *, std::optional<Grid>>(step)
           .Case([&](exec::GatherRowsOp o) { return gatherRows(o); })
+          .Case([&](exec::QuantizeRowsOp o) { return quantizeRows(o); })
           .Case([&](exec::LinearOp o) { return linear(o); })
           .Case([&](exec::RmsNormOp o) { return rmsNorm(o); })
           .Case([&](exec::ElementwiseOp o) { return elementwise(o); })
@@ -376,20 +380,71 @@ Grid SpirvKernelGenerator::gatherRows(exec::GatherRowsOp op) {
   return {1, 0};
 }
 
+/// int8 activations (WeightFormat.h): a workgroup per row, an invocation per block of 32.
+Grid SpirvKernelGenerator::quantizeRows(exec::QuantizeRowsOp op) {
+  const Access &x = accesses_[op.getX()], &out = accesses_[op.getOut()];
+  int64_t columns = op.columns(), blocks = (columns + kQuantBlock - 1) / kQuantBlock;
+  int64_t rowsPerToken = out.shape.size() == 3 ? out.shape[1] : 1;
+  Value xRow = add(index(x.offset), mul(group_, index(columns)));
+  Value outRow = add(index(out.offset), mul(group_, index(out.shape.back())));
+  k_.loop(tid_, index(blocks), kWorkgroupSize, [&](Value block) {
+    Value start = mul(block, index(kQuantBlock));
+    Value length = arith::MinUIOp::create(b_, index(kQuantBlock),
+                                          arith::SubIOp::create(b_, index(columns), start));
+    auto value = [&](Value j) {
+      return memref::LoadOp::create(b_, x.data, ValueRange{add(xRow, add(start, j))});
+    };
+    Value amax = k_.loopCarrying(index(0), length, 1, {f32(0)}, [&](Value j, ValueRange m) {
+      return SmallVector<Value>{
+          arith::MaximumFOp::create(b_, m[0], math::AbsFOp::create(b_, value(j)))};
+    })[0];
+    Value d = arith::DivFOp::create(b_, amax, f32(127));
+    Value inverse = arith::SelectOp::create(
+        b_, arith::CmpFOp::create(b_, arith::CmpFPredicate::OEQ, d, f32(0)), f32(0),
+        arith::DivFOp::create(b_, f32(1), d));
+    Value bits = arith::BitcastOp::create(b_, b_.getI32Type(), d);
+    for (int64_t k = 0; k < 4; ++k) // the scale, little-endian
+      memref::StoreOp::create(
+          b_, arith::TruncIOp::create(b_, b_.getI8Type(),
+                                      arith::ShRUIOp::create(b_, bits, i32(8 * k))),
+          out.data, ValueRange{add(outRow, add(mul(block, index(4)), index(k)))});
+    Value values = add(outRow, add(index(blocks * 4), start));
+    k_.loop(index(0), length, 1, [&](Value j) {
+      Value q = arith::FPToSIOp::create(b_, b_.getI8Type(),
+                                        math::RoundEvenOp::create(b_, mulf(value(j), inverse)));
+      memref::StoreOp::create(b_, q, out.data, ValueRange{add(values, j)});
+    });
+    k_.loop(length, index(kQuantBlock), 1, [&](Value j) { // the short last block's zeros
+      memref::StoreOp::create(b_, arith::ConstantOp::create(b_, b_.getI8IntegerAttr(0)),
+                              out.data, ValueRange{add(values, j)});
+    });
+  });
+  return {rowsPerToken, 0};
+}
+
+Value SpirvKernelGenerator::loadInput(const Access &x, ValueRange row, Value i) {
+  Value start = element(x, row);
+  if (!KernelBuilder::isInt8(x.data))
+    return memref::LoadOp::create(b_, x.data, ValueRange{add(start, i)});
+  int64_t blocks = x.shape.back() / (4 + kQuantBlock);
+  Value block = arith::DivUIOp::create(b_, i, index(kQuantBlock));
+  Value scale = scaleAt(x.data, add(start, mul(block, index(4))), /*wide=*/true);
+  Value q = byteAt(x.data, add(start, add(index(blocks * 4), i)), /*isSigned=*/true);
+  return mulf(arith::SIToFPOp::create(b_, b_.getF32Type(), q), scale);
+}
+
 /// out[r, o] = x[X - R + r] . w[first_row + o]: a workgroup per output channel (per token
 /// slot and channel with experts), its invocations splitting the row.
 Grid SpirvKernelGenerator::linear(exec::LinearOp op) {
   const Access &x = accesses_[op.getX()], &w = accesses_[op.getW()];
   const Access &out = accesses_[op.getOut()];
   // x [T, K...] (trailing dims flattened), or with experts [T, k, K]: a row per slot.
-  int64_t k = op.getExperts() && x.shape.size() == 3 ? x.shape.back() : x.rowElements();
+  int64_t k = cast<exec::WeightOp>(w.root).getColumns();
   auto dot = [&](ValueRange xRow, Value wRow) {
     Value partial = k_.loopCarrying(tid_, index(k), kWorkgroupSize, {f32(0)},
                          [&](Value i, ValueRange acc) {
-                           Value xv = memref::LoadOp::create(
-                               b_, x.data, ValueRange{add(element(x, xRow), i)});
-                           return SmallVector<Value>{
-                               math::FmaOp::create(b_, xv, loadWeight(w, wRow, i), acc[0])};
+                           return SmallVector<Value>{math::FmaOp::create(
+                               b_, loadInput(x, xRow, i), loadWeight(w, wRow, i), acc[0])};
                          })[0];
     return workgroupSum(partial);
   };

@@ -53,9 +53,10 @@ std::string formAndPlanPipeline(int64_t maxChunk, bool oneStepEach) {
                      oneStepEach ? "gemc-split-dispatches," : "");
 }
 
-std::string cpuKernelPipeline(int64_t vectorWidth) {
-  return fmt::format("gemc-lower-dispatches-to-cpu{{vector-width={}}},gemc-approximate-math,{}",
-                     vectorWidth, kToLLVM);
+std::string cpuKernelPipeline(int64_t vectorWidth, const std::string &integerDot) {
+  return fmt::format(
+      "gemc-lower-dispatches-to-cpu{{vector-width={} integer-dot={}}},gemc-approximate-math,{}",
+      vectorWidth, integerDot, kToLLVM);
 }
 
 LogicalResult runPipeline(ModuleOp module, const std::string &passes) {
@@ -75,6 +76,9 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
                               llvm::cl::init(8)};
   Option<int64_t> maxChunk{*this, "max-chunk", llvm::cl::desc("most tokens per call"),
                            llvm::cl::init(64)};
+  Option<std::string> integerDot{*this, "integer-dot",
+                                 llvm::cl::desc("vnni, maddubs, sdot or none"),
+                                 llvm::cl::init("none")};
 };
 
 void addPasses(OpPassManager &pm, const std::string &passes) {
@@ -95,7 +99,7 @@ void registerGemcPassesAndPipelines() {
         "gemc-cpu-pipeline", "gemma module to LLVM-dialect CPU kernels",
         [](OpPassManager &pm, const PipelineOptions &options) {
           addPasses(pm, formAndPlanPipeline(options.maxChunk, false) + "," +
-                            cpuKernelPipeline(options.vectorWidth));
+                            cpuKernelPipeline(options.vectorWidth, options.integerDot));
         });
     PassPipelineRegistration<PipelineOptions>(
         "gemc-vulkan-pipeline", "gemma module to SPIR-V compute shaders, one per dispatch",
@@ -122,8 +126,9 @@ LogicalResult formAndPlanDispatches(ModuleOp module, int64_t maxChunk, bool oneS
   return runPipeline(module, formAndPlanPipeline(maxChunk, oneStepEach));
 }
 
-LogicalResult lowerDispatchesToLLVM(ModuleOp module, int64_t vectorWidth) {
-  return runPipeline(module, cpuKernelPipeline(vectorWidth));
+LogicalResult lowerDispatchesToLLVM(ModuleOp module, int64_t vectorWidth,
+                                    const std::string &integerDot) {
+  return runPipeline(module, cpuKernelPipeline(vectorWidth, integerDot));
 }
 
 FailureOr<std::vector<SpirvKernel>> lowerDispatchesToSpirv(ModuleOp module,

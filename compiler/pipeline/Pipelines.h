@@ -14,8 +14,10 @@ mlir::LogicalResult formAndPlanDispatches(mlir::ModuleOp module, int64_t maxChun
                                           bool oneStepEach = false);
 
 /// The CPU half, on a planned module: gemc-lower-dispatches-to-cpu, then the upstream
-/// conversions of scf, vector, memref, math, arith and func to the LLVM dialect.
-mlir::LogicalResult lowerDispatchesToLLVM(mlir::ModuleOp module, int64_t vectorWidth);
+/// conversions of scf, vector, memref, math, arith and func to the LLVM dialect. `integerDot`
+/// names the CPU's int8 dot product (KernelBuilder.h's IntegerDot, CpuTarget's integerDot).
+mlir::LogicalResult lowerDispatchesToLLVM(mlir::ModuleOp module, int64_t vectorWidth,
+                                          const std::string &integerDot = "none");
 
 /// One dispatch's compute shader: a SPIR-V module whose entry point is `name`, and its grid of
 /// `perToken * T + fixed` workgroups.

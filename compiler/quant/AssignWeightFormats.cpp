@@ -15,6 +15,8 @@ void assignWeightFormats(mlir::ModuleOp module, const Checkpoint &checkpoint,
     std::optional<WeightFormat> format = config.formatFor(*tensor);
     if (format && *format != op.storedFormat())
       op.setFormat(weightFormatName(*format));
+    if (config.int8Activations && quantizesActivations(op.storedFormat()))
+      op.setInt8Activations(true);
   });
 }
 

@@ -120,6 +120,16 @@ llvm::Error readTopLevel(ConfigReader &reader, llvm::yaml::MappingNode &top, Qua
     llvm::Expected<std::string> key = reader.scalar(entry.getKey(), "key");
     if (!key)
       return key.takeError();
+    if (*key == "activations") {
+      llvm::Expected<std::string> value = reader.scalar(entry.getValue(), "activations");
+      if (!value)
+        return value.takeError();
+      if (*value != "f32" && *value != "int8")
+        return reader.fail(entry.getValue(),
+                           fmt::format("activations: '{}' is not f32 or int8", *value));
+      config.int8Activations = *value == "int8";
+      continue;
+    }
     if (*key == "default") {
       llvm::Expected<WeightFormat> f = reader.format(entry.getValue(), "default");
       if (!f)
@@ -129,7 +139,7 @@ llvm::Error readTopLevel(ConfigReader &reader, llvm::yaml::MappingNode &top, Qua
     }
     if (*key != "classes" && *key != "patterns")
       return reader.fail(entry.getKey(), fmt::format("unknown key '{}' (expected default, "
-                                                     "classes, patterns)",
+                                                     "classes, patterns, activations)",
                                                      *key));
     auto *map = llvm::dyn_cast_or_null<llvm::yaml::MappingNode>(entry.getValue());
     if (!map)

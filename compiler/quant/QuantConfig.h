@@ -8,6 +8,14 @@
 //   default: q4_0                 # every matrix not named below (absent: keep the checkpoint's)
 //   classes: {embedding: q8_0, ple_table: q4_0, attention: q8_0}
 //   patterns: {"*.layers.0.*": bf16}   # glob on tensor names, first match wins, before classes
+//   activations: int8             # quantized matrices multiply int8 activations (default f32)
+//
+// `activations: int8` (or `--activations int8`) rounds the input of every projection with a
+// quantized weight to int8 blocks (WeightFormat.h), so that CPUs use their integer dot
+// products: faster prefill, at the cost of exactness. An activation within float rounding of
+// a rounding boundary may land on either side, in the oracle and on each target, and such a
+// flip moves the logits by far more than 1e-3; with f32 activations (the default) artifacts
+// match the oracle to 1e-3.
 //
 // Only matrices are quantized: norms, scales and other vectors keep the checkpoint's dtype
 // whatever the config says.
@@ -46,6 +54,7 @@ struct QuantConfig {
   std::optional<WeightFormat> defaultFormat;
   std::map<TensorClass, WeightFormat> classes;
   std::vector<std::pair<std::string, WeightFormat>> patterns; // in file order
+  bool int8Activations = false;
 
   /// `--quant NAME`: every matrix in one format.
   static llvm::Expected<QuantConfig> uniform(llvm::StringRef format);

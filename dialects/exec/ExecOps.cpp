@@ -134,6 +134,37 @@ LogicalResult LinearOp::verify() {
   }
   if (getFirstRow() < 0)
     return emitOpError("first_row must be >= 0");
+  auto weight = dyn_cast_or_null<WeightOp>(rootBuffer(getW()));
+  bool int8 = cast<MemRefType>(getX().getType()).getElementType().isInteger(8);
+  if (weight && int8 && !quantizesActivations(weight.weightFormat()))
+    return emitOpError("int8 activations (exec.quantize_rows) need a quantized w");
+  if (weight && int8 && shapeOf(getX()).back() != activationRowBytes(weight.getColumns()))
+    return emitOpError("int8 activations of rows of ")
+           << weight.getColumns() << " values must have " << activationRowBytes(weight.getColumns())
+           << " bytes per row";
+  return success();
+}
+
+int64_t QuantizeRowsOp::columns() {
+  int64_t columns = 1;
+  for (int64_t dim : shapeOf(getX()).drop_front(shapeOf(getOut()).size() - 1))
+    columns *= dim;
+  return columns;
+}
+
+LogicalResult QuantizeRowsOp::verify() {
+  ArrayRef<int64_t> x = shapeOf(getX()), out = shapeOf(getOut());
+  if (!cast<MemRefType>(getX().getType()).getElementType().isF32())
+    return emitOpError("x must be f32");
+  if (out.size() < 2 || out.size() > x.size() || !onlyFirstDimDynamic(out))
+    return emitOpError("out must be [T, bytes] or [T, k, bytes] over x's leading dimensions");
+  for (size_t d = 0; d + 1 < out.size(); ++d)
+    if (out[d] != x[d])
+      return emitOpError("out and x must share their leading dimensions");
+  if (out.back() != activationRowBytes(columns()))
+    return emitOpError("rows of ") << columns() << " values take "
+                                   << activationRowBytes(columns()) << " bytes, not "
+                                   << out.back();
   return success();
 }
 

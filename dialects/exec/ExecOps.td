@@ -143,6 +143,8 @@ def Exec_GatherRowsOp : Exec_Op<"gather_rows"> {
 def Exec_LinearOp : Exec_Op<"linear"> {
   let summary = "out = x w^T over a band of rows of w, optionally chosen per token";
   let description = [{
+    When `w` is quantized, `x` holds int8 activations (`exec.quantize_rows`, rows of K values)
+    in place of the f32 values, with the same leading dimensions.
     Without `experts`: `w` has rows [..., K] (an `exec.weight`), `x` is f32 [X, K...] and `out`
     f32 [R, N...] (trailing dims flattened), R <= X:
       `out[r, o] = sum_i x[X - R + r, i] * w[first_row + o, i]`   for o < N
@@ -158,6 +160,23 @@ def Exec_LinearOp : Exec_Op<"linear"> {
     (`,` type($experts)^)? `into` type($out)
   }];
   let hasVerifier = 1;
+}
+
+def Exec_QuantizeRowsOp : Exec_Op<"quantize_rows"> {
+  let summary = "int8 activations: each row of x rounded to blocks of int8 and a scale";
+  let description = [{
+    `out` is i8 [T, B] or [T, k, B]; x is f32 with the same leading dimensions and its
+    remaining dimensions flattened into rows of K values. Each row becomes
+    activationRowBytes(K) = B bytes as WeightFormat.h describes: what a projection with a
+    quantized weight reads instead of its f32 input.
+  }];
+  let arguments = (ins AnyMemRef:$x, MemRefOf<[I8]>:$out);
+  let assemblyFormat = "$x `into` $out attr-dict `:` type($x) `into` type($out)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// K: the values of a row.
+    int64_t columns();
+  }];
 }
 
 def Exec_RmsNormOp : Exec_Op<"rms_norm"> {

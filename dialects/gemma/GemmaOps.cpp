@@ -89,6 +89,8 @@ LogicalResult WeightOp::verify() {
   if (getName().empty())
     return emitOpError("needs a non-empty checkpoint tensor name");
   std::optional<StringRef> format = getFormat();
+  if (getInt8Activations() && (!format || isFloatFormat(storedFormat())))
+    return emitOpError("int8_activations needs a quantized format");
   if (!format)
     return success();
   std::optional<WeightFormat> parsed = parseWeightFormat(*format);

@@ -37,8 +37,12 @@ def Gemma_WeightOp : Gemma_Op<"weight", [Pure]> {
     which values it stands for: `{format = "q4_0"}` means the checkpoint's rows quantized to
     q4_0 and decoded again. Without it the weight is stored in its element type. Only matrices
     (rank >= 2) take a quantized format; rows are the last dimension.
+
+    `int8_activations` (quantized formats only): a projection by this weight rounds its input
+    to int8 activations first (WeightFormat.h), as the integer kernels compute it.
   }];
-  let arguments = (ins StrAttr:$name, OptionalAttr<StrAttr>:$format);
+  let arguments = (ins StrAttr:$name, OptionalAttr<StrAttr>:$format,
+                       UnitAttr:$int8_activations);
   let results = (outs Gemma_WeightTensor:$result);
   let assemblyFormat = "$name attr-dict `:` type($result)";
   let extraClassDeclaration = [{

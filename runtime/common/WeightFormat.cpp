@@ -255,6 +255,39 @@ void storeRows(DType source, const uint8_t *data, int64_t rows, int64_t columns,
   }
 }
 
+int64_t activationRowBytes(int64_t columns) {
+  int64_t blocks = (columns + kQuantBlock - 1) / kQuantBlock;
+  return blocks * int64_t(sizeof(float)) + blocks * kQuantBlock;
+}
+
+void quantizeActivations(const float *values, int64_t columns, uint8_t *out) {
+  int64_t blocks = (columns + kQuantBlock - 1) / kQuantBlock;
+  uint8_t *quants = out + blocks * sizeof(float);
+  std::memset(quants, 0, size_t(blocks * kQuantBlock));
+  for (int64_t b = 0; b < blocks; ++b) {
+    const float *x = values + b * kQuantBlock;
+    int64_t n = std::min(kQuantBlock, columns - b * kQuantBlock);
+    float amax = 0;
+    for (int64_t j = 0; j < n; ++j)
+      amax = std::max(amax, std::abs(x[j]));
+    float d = amax / 127.0f, inverse = d != 0 ? 1.0f / d : 0.0f;
+    std::memcpy(out + b * sizeof(float), &d, sizeof(float));
+    for (int64_t j = 0; j < n; ++j) // |x * inverse| <= 127 up to rounding, never past 127.5
+      quants[b * kQuantBlock + j] = uint8_t(int8_t(std::nearbyint(x[j] * inverse)));
+  }
+}
+
+void roundTripActivations(float *values, int64_t columns) {
+  std::vector<uint8_t> stored(size_t(activationRowBytes(columns)));
+  quantizeActivations(values, columns, stored.data());
+  int64_t blocks = (columns + kQuantBlock - 1) / kQuantBlock;
+  for (int64_t i = 0; i < columns; ++i) {
+    float d;
+    std::memcpy(&d, stored.data() + i / kQuantBlock * sizeof(float), sizeof(float));
+    values[i] = d * float(int8_t(stored[size_t(blocks) * sizeof(float) + size_t(i)]));
+  }
+}
+
 void roundTripRow(WeightFormat format, float *values, int64_t columns) {
   std::vector<uint8_t> stored(rowBytes(format, columns));
   quantizeRow(format, values, columns, stored.data());

@@ -66,6 +66,23 @@ inline bool isFloatFormat(WeightFormat format) {
          format == WeightFormat::F16;
 }
 
+/// int8 activations (opt-in, QuantConfig.h). A projection by a quantized weight may multiply it
+/// by int8 activations, as llama.cpp's q8_0 activations, so that CPUs can use their integer dot
+/// products: each token's row of the projection's input is cut into blocks of 32 values, and
+/// block values x become d * q with d = amax / 127 in f32 and q = x * (1 / d) rounded half to
+/// even (q = 0 when d is 0). Every target and the oracle compute these q and d the same way
+/// from their own x; the products are exact integers, their scaled sum an f32 one.
+inline bool quantizesActivations(WeightFormat weightFormat) {
+  return !isFloatFormat(weightFormat);
+}
+/// Bytes of a row of `columns` quantized activations, as `exec.quantize_rows` stores it:
+/// [B x f32 d][B x 32 int8], the values of the last block padded with zeros, so that a block's
+/// values are always 32 whole bytes.
+int64_t activationRowBytes(int64_t columns);
+void quantizeActivations(const float *values, int64_t columns, uint8_t *out);
+/// The values a row of activations stands for once quantized.
+void roundTripActivations(float *values, int64_t columns);
+
 void quantizeRow(WeightFormat format, const float *values, int64_t columns, uint8_t *out);
 void dequantizeRow(WeightFormat format, const uint8_t *data, int64_t columns, float *out);
 

@@ -30,7 +30,7 @@
 namespace gemc {
 
 std::vector<std::string> cpuTargetNames() {
-  return {"host", "x86-64-v3", "x86-64-v4", "aarch64-neon"};
+  return {"host", "x86-64-v3", "x86-64-v4", "aarch64-neon", "aarch64-dotprod"};
 }
 
 bool runsOnHostArchitecture(const CpuTarget &target) {
@@ -71,6 +71,23 @@ CpuTarget detectableTarget(const std::string &name, const std::string &triple,
 
 } // namespace
 
+std::string integerDotOf(const CpuTarget &target) {
+  llvm::SmallVector<llvm::StringRef> list;
+  llvm::StringRef(target.features).split(list, ',');
+  auto has = [&](llvm::StringRef feature) {
+    return llvm::any_of(list, [&](llvm::StringRef f) { return f.consume_front("+") && f == feature; });
+  };
+  bool wide = target.vectorWidth == 16;
+  if ((wide && has("avx512vnni")) ||
+      (!wide && (has("avxvnni") || (has("avx512vnni") && has("avx512vl")))))
+    return "vnni";
+  if (wide ? has("avx512bw") : has("avx2"))
+    return "maddubs";
+  if (has("dotprod"))
+    return "sdot";
+  return "none";
+}
+
 llvm::Expected<CpuTarget> lookupCpuTarget(const std::string &name) {
   // Every feature the CPU level implies is spelled out: the runtime checks the list against
   // the CPU it runs on (runtime/common/CpuFeatures.h).
@@ -83,9 +100,12 @@ llvm::Expected<CpuTarget> lookupCpuTarget(const std::string &name) {
                      std::string(kV3) + ",+avx512f,+avx512bw,+avx512cd,+avx512dq,+avx512vl", 16};
   if (name == "aarch64-neon")
     return CpuTarget{name, "aarch64-unknown-linux-gnu", "generic", "generic", "+neon", 4};
+  // Armv8.2's int8 dot product (Cortex-A55/A76 on, Neoverse, Apple M): sdot.
+  if (name == "aarch64-dotprod")
+    return CpuTarget{name, "aarch64-unknown-linux-gnu", "generic", "generic", "+neon,+dotprod", 4};
   if (name != "host")
-    return makeError("--target {}: unknown target; gemc knows host, x86-64-v3, x86-64-v4 and "
-                     "aarch64-neon",
+    return makeError("--target {}: unknown target; gemc knows host, x86-64-v3, x86-64-v4, "
+                     "aarch64-neon and aarch64-dotprod",
                      name);
   // The architecture's base CPU plus exactly the host's features that the runtime can detect
   // (runtime/common/CpuFeatures.h), tuned for the host CPU: an artifact never needs a feature

@@ -22,11 +22,15 @@ struct CpuTarget {
   int64_t vectorWidth = 8;
 };
 
+/// The int8 dot product `target` has for int8 activations (gemc-lower-dispatches-to-cpu's
+/// integer-dot): vnni (AVX512-VNNI, AVX-VNNI), maddubs (AVX2, AVX512BW), sdot (dotprod), none.
+std::string integerDotOf(const CpuTarget &target);
+
 /// Whether `target`'s code is for the architecture gemc itself runs on (x86-64 or aarch64):
 /// programs built with gemc (gemc-run, the runtime library) exist only for that one.
 bool runsOnHostArchitecture(const CpuTarget &target);
 
-/// host, x86-64-v3, x86-64-v4 or aarch64-neon.
+/// host, x86-64-v3, x86-64-v4, aarch64-neon or aarch64-dotprod.
 llvm::Expected<CpuTarget> lookupCpuTarget(const std::string &name);
 /// Any CPU LLVM knows for this machine's architecture ("znver4", "sapphirerapids"), as `host`
 /// is built: the architecture's base CPU plus every feature `cpu` implies that the runtime can

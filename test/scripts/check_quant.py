@@ -4,7 +4,8 @@
   check_quant.py [--positions N] [--context C] FORMAT TARGET=RUNNER [TARGET=RUNNER ...] -- CASE_DIR ...
 
 For each checkpoint CASE_DIR: `gemc eval CASE --quant FORMAT` (the reference interpreter on the
-values FORMAT stores) gives the reference logits and greedy tokens once; then for each TARGET,
+values FORMAT stores; a FORMAT that is a file is a quantization config, --quant-config) gives
+the reference logits and greedy tokens once; then for each TARGET,
 `gemc compile CASE --quant FORMAT --target TARGET` and RUNNER (a command line that runs an
 artifact, e.g. "gemc run" or a qemu command for gemc-run-aarch64) evaluate the same prompt.
 TARGET may carry more compile flags after the target name ("host --max-chunk 1").
@@ -49,16 +50,17 @@ def main():
     prompt, generate, runner_args, args = options(sys.argv[1:])
     separator = args.index("--")
     fmt, targets, cases = args[0], args[1:separator], args[separator + 1:]
+    quant = ["--quant-config" if os.path.isfile(fmt) else "--quant", fmt]
     failed = False
     with tempfile.TemporaryDirectory() as tmp:
         for case in cases:
             name = os.path.basename(case.rstrip("/"))
-            reference = evaluate(["gemc", "eval", case, "--quant", fmt], prompt, generate,
+            reference = evaluate(["gemc", "eval", case] + quant, prompt, generate,
                                  os.path.join(tmp, "eval.f32"))
             for spec in targets:
                 target, runner = spec.split("=", 1)
                 artifact = os.path.join(tmp, name + ".gemc")
-                subprocess.run(["gemc", "compile", case, "--quant", fmt, "--target"] +
+                subprocess.run(["gemc", "compile", case] + quant + ["--target"] +
                                shlex.split(target) + ["-o", artifact],
                                check=True, stderr=subprocess.DEVNULL)
                 logits, tokens = evaluate(shlex.split(runner) + [artifact] + runner_args, prompt,

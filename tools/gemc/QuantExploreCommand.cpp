@@ -69,8 +69,10 @@ struct Candidate {
 llvm::Expected<std::vector<Candidate>> readCandidates(const std::vector<std::string> &configs) {
   std::vector<Candidate> out;
   for (const std::string &config : configs) {
+    Candidate candidate{config, {}};
     if (parseWeightFormat(config)) {
-      out.push_back({config, {config, ""}});
+      candidate.quant.format = config;
+      out.push_back(candidate);
       continue;
     }
     if (!llvm::sys::fs::exists(config))
@@ -79,7 +81,9 @@ llvm::Expected<std::vector<Candidate>> readCandidates(const std::vector<std::str
     llvm::Expected<QuantConfig> parsed = QuantConfig::load(config); // fail before any compile
     if (!parsed)
       return parsed.takeError();
-    out.push_back({llvm::sys::path::stem(config).str(), {"", config}});
+    candidate.label = llvm::sys::path::stem(config).str();
+    candidate.quant.configFile = config;
+    out.push_back(candidate);
   }
   return out;
 }

@@ -98,6 +98,13 @@ llvm::Error runInspect(const InspectOptions &options) {
                                            : std::string("full context"));
   os << fmt::format("tensors    {}{}\n", m.tensors() ? m.tensors()->size() : 0,
                     formatSummary(m));
+  // Dispatch formation names the steps that round projection inputs "<dispatch>.quantize".
+  auto quantizes = [&](const artifact::Dispatch *d) {
+    return llvm::StringRef(text(d->name())).ends_with(".quantize");
+  };
+  if (int64_t rounded = llvm::count_if(*m.dispatches(), quantizes))
+    os << fmt::format("activations int8 for the quantized projections ({} quantize dispatches)\n",
+                      rounded);
   uint64_t tokenizerBytes = 0;
   artifact->section("tokenizer", &tokenizerBytes);
   os << fmt::format("text       tokenizer {}, chat template {}\n",

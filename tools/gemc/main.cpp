@@ -26,6 +26,11 @@ void addQuantOptions(CLI::App *command, gemc::QuantOptions &quant, const std::st
       ->add_option("--quant-config", quant.configFile,
                    verb + " matrices in the formats of a JSON or YAML quantization config")
       ->excludes(format);
+  command
+      ->add_option("--activations", quant.activations,
+                   "int8: quantized matrices multiply int8 activations (integer dot products; "
+                   "faster, not bit-comparable with f32 runs); f32 (default)")
+      ->check(CLI::IsMember({"f32", "int8"}));
 }
 
 } // namespace
@@ -47,7 +52,8 @@ int main(int argc, char **argv) {
       ->capture_default_str();
   compileCmd
       ->add_option("--target", compile.target,
-                   "host, x86-64-v3, x86-64-v4, aarch64-neon, or vulkan (SPIR-V compute shaders)")
+                   "host, x86-64-v3, x86-64-v4, aarch64-neon, aarch64-dotprod, or vulkan (SPIR-V "
+                   "compute shaders)")
       ->capture_default_str();
   compileCmd->add_option("--cpu", compile.cpu,
                          "Compile for this CPU (any LLVM CPU name of this machine's "

@@ -31,6 +31,7 @@ struct Weight {
   TensorView info;
   int64_t rowSize;                   // the last dimension
   std::optional<WeightFormat> format; // the values are those this format stores
+  bool int8Activations = false;       // a product by this weight rounds its input to int8
 
   int64_t rows() const { return info.numElements() / rowSize; }
   /// Decodes rows [first, first + count) to f32.
@@ -59,13 +60,18 @@ float geluTanh(float x) {
   return float(0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v))));
 }
 
-/// y = x @ W[firstRow : firstRow + outRows]^T for x [T, in] and W seen as [N, in].
+/// y = x @ W[firstRow : firstRow + outRows]^T for x [T, in] and W seen as [N, in]; with
+/// int8 activations, x's rows rounded as WeightFormat.h says first.
 Tensor linear(const Tensor &x, const Weight &w, int64_t firstRow, int64_t outRows) {
+  Tensor input = x;
+  if (w.int8Activations)
+    for (int64_t t = 0; t < x.rows(); ++t)
+      roundTripActivations(input.row(t), w.rowSize);
   Tensor y({x.rows(), outRows});
   for (int64_t o = 0; o < outRows; ++o) {
     std::vector<float> row = w.decodeRows(firstRow + o);
     for (int64_t t = 0; t < x.rows(); ++t)
-      y.row(t)[o] = float(dot(x.row(t), row.data(), w.rowSize));
+      y.row(t)[o] = float(dot(input.row(t), row.data(), w.rowSize));
   }
   return y;
 }
@@ -205,7 +211,8 @@ llvm::Expected<Weight> Interpreter::Frame::loadWeight(WeightOp op) {
                      op.getName().str(), dtypeName(info->dtype), formatShape(info->shape),
                      dtypeName(expected), formatShape(shape));
   return Weight{*info, shape.back(),
-                op.getFormat() ? std::optional(op.storedFormat()) : std::nullopt};
+                op.getFormat() ? std::optional(op.storedFormat()) : std::nullopt,
+                op.getInt8Activations()};
 }
 
 Tensor Interpreter::Frame::embed(EmbedOp op) {

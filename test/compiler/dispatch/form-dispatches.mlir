@@ -161,3 +161,45 @@ func.func @forward(%ids: tensor<?xi32>, %pos: index) -> tensor<?x8xf32> {
   // expected-error @+1 {{'func.return' op must return the lm_head logits}}
   return %x : tensor<?x8xf32>
 }
+
+// -----
+
+// int8 activations: each input of a dispatch's int8 projections is rounded once, by a dispatch
+// of its own just before (the gate and up projections share one); the expert projections round
+// each slot's row of the activated gate ([T, k, K] -> [T, k, bytes]). A row of 8 values is one
+// block: a 4-byte scale and 32 bytes of values.
+// CHECK-LABEL: func.func @forward()
+// CHECK: %[[H:.*]] = exec.scratch : memref<?x8xf32>
+// CHECK: %[[HQ:.*]] = exec.scratch : memref<?x36xi8>
+// CHECK: exec.dispatch "mlp_1.gate_up.quantize" {
+// CHECK-NEXT: exec.quantize_rows %[[H]] into %[[HQ]] : memref<?x8xf32> into memref<?x36xi8>
+// CHECK: exec.dispatch "mlp_1.gate_up" {
+// CHECK-NEXT: exec.linear %[[HQ]], %{{.*}} into %{{.*}} {first_row = 0 : i64} : memref<?x36xi8>, memref<16x18xi8> into memref<?x16xf32>
+// CHECK-NEXT: exec.linear %[[HQ]], %{{.*}} into %{{.*}} {first_row = 0 : i64} : memref<?x36xi8>, memref<16x18xi8> into memref<?x16xf32>
+// CHECK: exec.dispatch "mlp_1.down" {
+// CHECK-NEXT: exec.linear %{{.*}}, %{{.*}} into %{{.*}} {first_row = 0 : i64} : memref<?x16xf32>, memref<8x16xbf16> into memref<?x8xf32>
+// CHECK: exec.dispatch "moe_2.gate_up.quantize" {
+// CHECK-NEXT: exec.quantize_rows %{{.*}} into %{{.*}} : memref<?x8xf32> into memref<?x36xi8>
+// CHECK: exec.dispatch "moe_2.down.quantize" {
+// CHECK-NEXT: exec.quantize_rows %{{.*}} into %[[GQ:.*]] : memref<?x2x4xf32> into memref<?x2x36xi8>
+// CHECK: exec.dispatch "moe_2.down" {
+// CHECK-NEXT: exec.linear %[[GQ]], %{{.*}} experts(%{{.*}}) into %{{.*}} {first_row = 0 : i64} : memref<?x2x36xi8>, memref<2x8x20xi8>, memref<?x2xi64> into memref<?x2x8xf32>
+func.func @forward(%ids: tensor<?xi32>, %pos: index) -> tensor<?x16xf32> {
+  %table = gemma.weight "embed" : tensor<16x8xbf16>
+  %h = gemma.embed %ids, %table {scale = 2.828125 : f32} : (tensor<?xi32>, tensor<16x8xbf16>) -> tensor<?x8xf32>
+  %gate = gemma.weight "gate" {format = "q4_0", int8_activations} : tensor<16x8xbf16>
+  %up = gemma.weight "up" {format = "q4_0", int8_activations} : tensor<16x8xbf16>
+  %down = gemma.weight "down" : tensor<8x16xbf16>
+  %m = gemma.mlp %h, %gate, %up, %down
+      : (tensor<?x8xf32>, tensor<16x8xbf16>, tensor<16x8xbf16>, tensor<8x16xbf16>) -> tensor<?x8xf32>
+  %router = gemma.weight "router" : tensor<2x8xbf16>
+  %router_scale = gemma.weight "router_scale" : tensor<8xbf16>
+  %per_expert = gemma.weight "per_expert" : tensor<2xbf16>
+  %gate_up = gemma.weight "gate_up" {format = "q8_0", int8_activations} : tensor<2x8x8xbf16>
+  %experts_down = gemma.weight "experts_down" {format = "q4_1", int8_activations} : tensor<2x8x4xbf16>
+  %e = gemma.moe %m, %m router(%router, %router_scale, %per_expert) experts(%gate_up, %experts_down) {top_k = 2 : i64, eps = 1.0e-06 : f64}
+      : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<2x8xbf16>, tensor<8xbf16>, tensor<2xbf16>,
+         tensor<2x8x8xbf16>, tensor<2x8x4xbf16>) -> tensor<?x8xf32>
+  %logits = gemma.lm_head %e, %table : (tensor<?x8xf32>, tensor<16x8xbf16>) -> tensor<?x16xf32>
+  return %logits : tensor<?x16xf32>
+}

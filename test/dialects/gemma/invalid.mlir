@@ -1654,3 +1654,12 @@ func.func @weight_quantized_vector() -> tensor<8xbf16> {
   %w = gemma.weight "norm.weight" {format = "q8_0"} : tensor<8xbf16>
   return %w : tensor<8xbf16>
 }
+
+// -----
+
+// int8 activations are for the integer products of quantized weights.
+func.func @int8_activations_float_format() -> tensor<16x8xbf16> {
+  // expected-error @+1 {{'gemma.weight' op int8_activations needs a quantized format}}
+  %w = gemma.weight "w" {format = "bf16", int8_activations} : tensor<16x8xbf16>
+  return %w : tensor<16x8xbf16>
+}

@@ -23,7 +23,8 @@ std::vector<float> JitModel::run(const std::vector<int32_t> &tokens, int64_t sta
 }
 
 std::unique_ptr<JitModel> jitCompile(mlir::ModuleOp module, const gemma::WeightLookup &weights,
-                                     int64_t maxChunk, int64_t vectorWidth, int64_t workers) {
+                                     int64_t maxChunk, int64_t vectorWidth, int64_t workers,
+                                     const std::string &integerDot) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   auto model = std::make_unique<JitModel>();
@@ -32,7 +33,7 @@ std::unique_ptr<JitModel> jitCompile(mlir::ModuleOp module, const gemma::WeightL
   mlir::FailureOr<MemoryPlan> plan;
   if (mlir::succeeded(formAndPlanDispatches(module, maxChunk)))
     plan = readMemoryPlan(module);
-  if (mlir::failed(plan) || mlir::failed(lowerDispatchesToLLVM(module, vectorWidth))) {
+  if (mlir::failed(plan) || mlir::failed(lowerDispatchesToLLVM(module, vectorWidth, integerDot))) {
     ADD_FAILURE() << "lowering failed";
     return nullptr;
   }

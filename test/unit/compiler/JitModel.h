@@ -32,10 +32,10 @@ struct JitModel {
   std::vector<float> run(const std::vector<int32_t> &ids, int64_t start);
 };
 
-/// Lowers `module` in place for `vectorWidth` f32 lanes and JIT-loads it, to run on `workers`
-/// threads; null after a test failure.
+/// Lowers `module` in place for `vectorWidth` f32 lanes (and the int8 dot product
+/// `integerDot`) and JIT-loads it, to run on `workers` threads; null after a test failure.
 std::unique_ptr<JitModel> jitCompile(mlir::ModuleOp module, const gemma::WeightLookup &weights,
                                      int64_t maxChunk, int64_t vectorWidth = 8,
-                                     int64_t workers = 1);
+                                     int64_t workers = 1, const std::string &integerDot = "none");
 
 } // namespace gemc::test

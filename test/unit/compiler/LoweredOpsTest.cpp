@@ -9,6 +9,11 @@
 // chunk 3, window 3: five slots) wrap around. The quantized cases store every matrix in one
 // weight format; hidden sizes 21 and 45 give rows of one short block and of a whole block plus
 // a tail, so the kernels' block loop, their vector tails and their scalar tails all run.
+// The int8-activation cases ("q4_0/vnni": q4_0 weights, int8 activations, vpdpbusd) use
+// hidden size 64, whose rows are whole blocks, so the integer tiles run, each with the dot
+// products this CPU has. Their LM head stays f32: an activation that f32 and the oracle's
+// double arithmetic put on either side of a rounding boundary moves the logits by far more
+// than the tolerance (QuantConfig.h), and the head's input has been through the op.
 
 #include "JitModel.h"
 
@@ -17,6 +22,7 @@
 #include "compiler/pipeline/Pipelines.h"
 #include "dialects/gemma/GemmaOps.h"
 #include "dialects/gemma/interpreter/Interpreter.h"
+#include "runtime/common/CpuFeatures.h"
 
 #include <gtest/gtest.h>
 #include <mlir/IR/MLIRContext.h>
@@ -144,15 +150,30 @@ std::string replaceAll(std::string text, const std::string &from, const std::str
   return text;
 }
 
-/// An op, a hidden size, the format every matrix is stored in ("": the checkpoint's), the
-/// vector width and the number of workers.
+/// Whether this CPU runs `integerDot`'s instructions at `vectorWidth` lanes.
+bool hostHas(const std::string &integerDot, int64_t vectorWidth) {
+  const CpuFeatureSet &host = hostCpuFeatures();
+  if (integerDot == "vnni")
+    return vectorWidth == 16 ? host.contains("avx512vnni")
+                             : host.contains("avxvnni") ||
+                                   (host.contains("avx512vnni") && host.contains("avx512vl"));
+  if (integerDot == "maddubs")
+    return host.contains(vectorWidth == 16 ? "avx512bw" : "avx2");
+  return integerDot == "none";
+}
+
+/// An op, a hidden size, the format every matrix is stored in ("": the checkpoint's; "q4_0/
+/// vnni": int8 activations and that dot product), the vector width and the number of workers.
 class LoweredOps : public ::testing::TestWithParam<
                        std::tuple<OpCase, int64_t, std::string, int64_t, int64_t>> {};
 
 } // namespace
 
 TEST_P(LoweredOps, MatchInterpreter) {
-  auto [op, hidden, format, vectorWidth, workers] = GetParam();
+  auto [op, hidden, formatSpec, vectorWidth, workers] = GetParam();
+  auto [format, integerDot] = llvm::StringRef(formatSpec).split('/');
+  if (!integerDot.empty() && !hostHas(integerDot.str(), vectorWidth))
+    GTEST_SKIP() << "this CPU lacks the instructions of " << integerDot.str();
   std::string d = std::to_string(hidden);
   std::string text = fmt::format(R"(
     func.func @forward(%ids: tensor<?xi32>, %pos: index) -> tensor<?x{0}xf32> {{
@@ -184,8 +205,10 @@ TEST_P(LoweredOps, MatchInterpreter) {
   ASSERT_TRUE(module) << text;
   if (!format.empty())
     module->walk([&](gemma::WeightOp weight) {
-      if (weight.getType().getRank() >= 2)
+      if (weight.getType().getRank() >= 2 && (integerDot.empty() || weight.getName() != "head")) {
         weight.setFormat(format);
+        weight.setInt8Activations(!integerDot.empty());
+      }
     });
 
   const std::vector<int32_t> ids = {2, 7, 0, 10, 5, 5, 1};
@@ -198,7 +221,8 @@ TEST_P(LoweredOps, MatchInterpreter) {
     expected.insert(expected.end(), logits->data.begin(), logits->data.end());
   }
   std::unique_ptr<test::JitModel> jit =
-      test::jitCompile(*module, lookup, /*maxChunk=*/3, vectorWidth, workers);
+      test::jitCompile(*module, lookup, /*maxChunk=*/3, vectorWidth, workers,
+                       integerDot.empty() ? "none" : integerDot.str());
   ASSERT_TRUE(jit);
   std::vector<float> actual;
   for (auto [start, count] : calls) {
@@ -211,7 +235,8 @@ TEST_P(LoweredOps, MatchInterpreter) {
 
 std::string caseName(const ::testing::TestParamInfo<LoweredOps::ParamType> &info) {
   auto [op, hidden, format, vectorWidth, workers] = info.param;
-  return op.name + "_hidden" + std::to_string(hidden) + (format.empty() ? "" : "_" + format) +
+  std::string spelled = replaceAll(format, "/", "_int8_");
+  return op.name + "_hidden" + std::to_string(hidden) + (format.empty() ? "" : "_" + spelled) +
          "_" + std::to_string(vectorWidth) + "lanes_" + std::to_string(workers) + "workers";
 }
 
@@ -233,4 +258,13 @@ INSTANTIATE_TEST_SUITE_P(EveryOpQuantizedAtEveryWidth, LoweredOps,
                                             ::testing::Values(45),
                                             ::testing::Values("q8_0", "q4_0", "q4_1", "q8_ch"),
                                             ::testing::Values(4, 16), ::testing::Values(3)),
+                         caseName);
+// int8 activations: every integer dot product at the widths that have it, and without one.
+INSTANTIATE_TEST_SUITE_P(EveryOpInt8, LoweredOps,
+                         ::testing::Combine(::testing::ValuesIn(opCases()),
+                                            ::testing::Values(64),
+                                            ::testing::Values("q8_0/none", "q4_0/none",
+                                                              "q8_0/maddubs", "q4_0/maddubs",
+                                                              "q8_0/vnni", "q4_0/vnni"),
+                                            ::testing::Values(8, 16), ::testing::Values(3)),
                          caseName);

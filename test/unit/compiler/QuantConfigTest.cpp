@@ -60,6 +60,9 @@ patterns:
   ASSERT_TRUE(bool(json)) << llvm::toString(json.takeError());
   EXPECT_EQ(json->formatFor(matrix("m.layers.2.mlp.down_proj.weight")), WeightFormat::Q8_0);
   EXPECT_EQ(json->formatFor(matrix("m.layers.2.self_attn.q_proj.weight")), std::nullopt);
+  EXPECT_FALSE(config->int8Activations); // f32 unless asked
+  EXPECT_FALSE(QuantConfig::parse("activations: f32", "c.yaml")->int8Activations);
+  EXPECT_TRUE(QuantConfig::parse("default: q4_0\nactivations: int8", "c.yaml")->int8Activations);
 }
 
 TEST(QuantConfigTest, BrokenConfigsSayWhatAndWhere) {
@@ -70,7 +73,9 @@ TEST(QuantConfigTest, BrokenConfigsSayWhatAndWhere) {
       {"default: q3_k", "config.yaml:1:10: default: unknown format 'q3_k' (expected one of f32, "
                         "bf16, f16, q8_0, q4_0, q4_1, q8_ch)"},
       {"classes:\n  mlp: [q4_0]", "config.yaml:2:9: classes.mlp: expected a string"},
-      {"quant: q4_0", "config.yaml:1:1: unknown key 'quant' (expected default, classes, patterns)"},
+      {"quant: q4_0",
+       "config.yaml:1:1: unknown key 'quant' (expected default, classes, patterns, activations)"},
+      {"activations: int4", "config.yaml:1:14: activations: 'int4' is not f32 or int8"},
       {"classes: q4_0", "config.yaml:1:10: classes: expected a mapping"},
       {"patterns: {\"[\": q4_0}", "config.yaml:1:12: patterns: '[' is not a valid pattern"},
       {"- q4_0", "config.yaml: expected a mapping with default, classes or patterns"},

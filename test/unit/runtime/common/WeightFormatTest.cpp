@@ -131,6 +131,43 @@ TEST(WeightFormatTest, FloatFormatsRoundToNearest) {
   EXPECT_EQ(roundTrip(WeightFormat::F32, row), row);
 }
 
+// int8 activations, by hand: a block's scale is amax / 127 and each value x * (1 / scale)
+// rounded half to even; the last block is padded with zeros to 32 bytes. Scales of 1 and 2 make
+// every product exact, so the ties are ties.
+TEST(WeightFormatTest, ActivationsRoundToInt8Blocks) {
+  std::vector<float> row(40, 0.0f);
+  row[0] = 127.0f; // block 0: amax 127, scale 1
+  row[1] = 2.5f;   // -> 2 (half to even; half away from zero would give 3)
+  row[2] = -3.5f;  // -> -4
+  row[3] = 0.5f;   // -> 0
+  row[4] = 1.25f;  // -> 1
+  row[32] = -254.0f; // block 1 (8 values): amax 254, scale 2
+  row[33] = 5.0f;    // 2.5 -> 2
+  row[34] = 3.0f;    // 1.5 -> 2
+  ASSERT_EQ(activationRowBytes(40), 2 * 4 + 2 * 32);
+  std::vector<uint8_t> stored(72, 0xAA);
+  quantizeActivations(row.data(), 40, stored.data());
+  float d0, d1;
+  std::memcpy(&d0, stored.data(), 4);
+  std::memcpy(&d1, stored.data() + 4, 4);
+  EXPECT_EQ(d0, 1.0f);
+  EXPECT_EQ(d1, 2.0f);
+  const int8_t *q = reinterpret_cast<const int8_t *>(stored.data() + 8);
+  std::vector<int8_t> expected(64, 0);
+  expected[0] = 127, expected[1] = 2, expected[2] = -4, expected[3] = 0, expected[4] = 1;
+  expected[32] = -127, expected[33] = 2, expected[34] = 2;
+  EXPECT_EQ(std::vector<int8_t>(q, q + 64), expected); // 35..63 zero: the padding
+  std::vector<float> values = row;
+  roundTripActivations(values.data(), 40);
+  EXPECT_EQ(values[1], 2.0f);
+  EXPECT_EQ(values[33], 4.0f);
+  EXPECT_EQ(values[32], -254.0f);
+
+  std::vector<float> zeros(32, 0.0f); // scale 0: every q is 0, no division by zero
+  quantizeActivations(zeros.data(), 32, stored.data());
+  EXPECT_EQ(std::count(stored.begin(), stored.begin() + 36, 0), 36);
+}
+
 TEST(WeightFormatTest, RowBytesAndNames) {
   EXPECT_EQ(rowBytes(WeightFormat::Q8_0, 64), 68u);
   EXPECT_EQ(rowBytes(WeightFormat::Q4_0, 100), 4u * 18u);
