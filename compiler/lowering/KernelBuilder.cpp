@@ -89,11 +89,9 @@ bool KernelBuilder::isInt8(Value memref) {
   return cast<MemRefType>(memref.getType()).getElementType().isInteger(8);
 }
 
-/// An activation row's blocks: how many, and where the values start.
-static std::pair<int64_t, int64_t> activationBlocks(Value rows) {
-  int64_t bytes = cast<MemRefType>(rows.getType()).getShape().back();
-  int64_t blocks = bytes / (int64_t(sizeof(float)) + kQuantBlock);
-  return {blocks, blocks * int64_t(sizeof(float))};
+/// Where the values of the rows of int8 activations `rows` start.
+static int64_t activationValuesOffset(Value rows) {
+  return activationValuesOffset(cast<MemRefType>(rows.getType()).getShape().back());
 }
 
 Value KernelBuilder::loadActivationScale(Value rows, ValueRange prefix, Value block) {
@@ -107,13 +105,13 @@ Value KernelBuilder::loadActivations(Value rows, ValueRange prefix, Value i, Vec
   Value block = arith::DivUIOp::create(b_, i, index(kQuantBlock));
   Value scale = loadActivationScale(rows, prefix, block);
   Value q = loadBytes(rows, prefix,
-                      arith::AddIOp::create(b_, i, index(activationBlocks(rows).second)),
+                      arith::AddIOp::create(b_, i, index(activationValuesOffset(rows))),
                       type.getNumElements());
   return arith::MulFOp::create(b_, arith::SIToFPOp::create(b_, type, q), splat(scale, type));
 }
 
 void KernelBuilder::quantizeRows(Value x, Value out, int64_t columns) {
-  auto [blocks, valuesOffset] = activationBlocks(out);
+  int64_t valuesOffset = activationValuesOffset(out);
   auto quantizeBlock = [&](Value r, Value block, int64_t length) {
     Value start = arith::MulIOp::create(b_, block, index(kQuantBlock));
     SmallVector<std::pair<Value, Value>> chunks; // (column, values)
@@ -444,7 +442,7 @@ std::pair<Value, Value> KernelBuilder::weightHalves(const WeightRows &w,
 Value KernelBuilder::activationHalf(Value a, ValueRange prefix, Value block, int64_t first) {
   Value start =
       arith::AddIOp::create(b_, arith::MulIOp::create(b_, block, index(kQuantBlock)),
-                            index(activationBlocks(a).second + first));
+                            index(activationValuesOffset(a) + first));
   return concat(b_, SmallVector<Value>(vectorWidth_ / 4, loadBytes(a, prefix, start, 16)));
 }
 

@@ -408,7 +408,7 @@ Grid SpirvKernelGenerator::quantizeRows(exec::QuantizeRowsOp op) {
           b_, arith::TruncIOp::create(b_, b_.getI8Type(),
                                       arith::ShRUIOp::create(b_, bits, i32(8 * k))),
           out.data, ValueRange{add(outRow, add(mul(block, index(4)), index(k)))});
-    Value values = add(outRow, add(index(blocks * 4), start));
+    Value values = add(outRow, add(index(activationValuesOffset(out.shape.back())), start));
     k_.loop(index(0), length, 1, [&](Value j) {
       Value q = arith::FPToSIOp::create(b_, b_.getI8Type(),
                                         math::RoundEvenOp::create(b_, mulf(value(j), inverse)));
@@ -426,10 +426,10 @@ Value SpirvKernelGenerator::loadInput(const Access &x, ValueRange row, Value i) 
   Value start = element(x, row);
   if (!KernelBuilder::isInt8(x.data))
     return memref::LoadOp::create(b_, x.data, ValueRange{add(start, i)});
-  int64_t blocks = x.shape.back() / (4 + kQuantBlock);
   Value block = arith::DivUIOp::create(b_, i, index(kQuantBlock));
   Value scale = scaleAt(x.data, add(start, mul(block, index(4))), /*wide=*/true);
-  Value q = byteAt(x.data, add(start, add(index(blocks * 4), i)), /*isSigned=*/true);
+  Value q = byteAt(x.data, add(start, add(index(activationValuesOffset(x.shape.back())), i)),
+                   /*isSigned=*/true);
   return mulf(arith::SIToFPOp::create(b_, b_.getF32Type(), q), scale);
 }
 

@@ -79,6 +79,10 @@ inline bool quantizesActivations(WeightFormat weightFormat) {
 /// [B x f32 d][B x 32 int8], the values of the last block padded with zeros, so that a block's
 /// values are always 32 whole bytes.
 int64_t activationRowBytes(int64_t columns);
+/// Where the int8 values of such a row of `rowBytes` bytes start: after its blocks' scales.
+constexpr int64_t activationValuesOffset(int64_t rowBytes) {
+  return rowBytes / (int64_t(sizeof(float)) + kQuantBlock) * int64_t(sizeof(float));
+}
 void quantizeActivations(const float *values, int64_t columns, uint8_t *out);
 /// The values a row of activations stands for once quantized.
 void roundTripActivations(float *values, int64_t columns);
