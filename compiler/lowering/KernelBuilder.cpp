@@ -316,10 +316,11 @@ bool KernelBuilder::integerTiles(Value x, const WeightRows &w) const {
   return isInt8(x) && format && w.columns % kQuantBlock == 0;
 }
 
+Value KernelBuilder::intrinsic(Type type, StringRef name, ValueRange args) {
+  return LLVM::CallIntrinsicOp::create(b_, type, b_.getStringAttr(name), args).getResult(0);
+}
+
 Value KernelBuilder::dot4(Value acc, Value u, Value s) {
-  auto intrinsic = [&](Type type, StringRef name, ValueRange args) {
-    return LLVM::CallIntrinsicOp::create(b_, type, b_.getStringAttr(name), args).getResult(0);
-  };
   Type accType = acc.getType();
   bool wide = vectorWidth_ == 16;
   switch (integerDot_) {
@@ -451,11 +452,8 @@ Value KernelBuilder::halvesDot(Value acc, std::pair<Value, Value> w, std::pair<V
   if (!scheme.signTrick)
     return dot4(dot4(acc, w.first, a.first), w.second, a.second);
   auto signed_ = [&](Value w, Value x) { // |w| and x with w's sign
-    Value sign = LLVM::CallIntrinsicOp::create(b_, x.getType(),
-                                               b_.getStringAttr("llvm.x86.avx2.psign.b"),
-                                               ValueRange{x, w})
-                     .getResult(0);
-    return std::pair<Value, Value>{math::AbsIOp::create(b_, w), sign};
+    return std::pair<Value, Value>{math::AbsIOp::create(b_, w),
+                                   intrinsic(x.getType(), "llvm.x86.avx2.psign.b", {x, w})};
   };
   auto [wLo, aLo] = signed_(w.first, a.first);
   auto [wHi, aHi] = signed_(w.second, a.second);

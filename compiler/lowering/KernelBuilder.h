@@ -224,6 +224,8 @@ private:
   /// acc + the products of u (unsigned bytes for Vnni and Maddubs, signed otherwise) and s
   /// (signed bytes), four adjacent products summed into each i32 lane.
   mlir::Value dot4(mlir::Value acc, mlir::Value u, mlir::Value s);
+  /// A call of the LLVM intrinsic `name` (an instruction MLIR's dialects do not name).
+  mlir::Value intrinsic(mlir::Type type, llvm::StringRef name, mlir::ValueRange args);
   /// `value` in every byte of a vector of 4 * vectorWidth bytes.
   mlir::Value byteSplat(int64_t value);
   /// `count` bytes of each of `rows` from byte `byte`, side by side.

@@ -47,6 +47,9 @@ uint16_t f16AtMost(float value) {
   return bits & 0x8000 ? uint16_t(bits + 1) : uint16_t(bits - 1);
 }
 
+/// Blocks of 32 in a row of `columns` values, the last one possibly shorter.
+int64_t blockCount(int64_t columns) { return (columns + kQuantBlock - 1) / kQuantBlock; }
+
 int32_t roundClamped(float value, int32_t low, int32_t high) {
   return std::clamp(int32_t(std::nearbyint(value)), low, high);
 }
@@ -164,7 +167,7 @@ uint16_t floatToF16(float value) {
 }
 
 RowLayout rowLayout(WeightFormat format, int64_t columns) {
-  int64_t blocks = (columns + kQuantBlock - 1) / kQuantBlock;
+  int64_t blocks = blockCount(columns);
   switch (format) {
   case WeightFormat::Q8_Ch: return {4, 4, kQuantBlock};
   case WeightFormat::Q8_0: return {2, 2 * blocks, kQuantBlock};
@@ -182,7 +185,7 @@ uint64_t rowBytes(WeightFormat format, int64_t columns) {
   case WeightFormat::Q8_0: return uint64_t(rowLayout(format, columns).valuesOffset + columns);
   default: { // 4-bit: a short last block still takes 16 bytes
     RowLayout layout = rowLayout(format, columns);
-    int64_t blocks = (columns + kQuantBlock - 1) / kQuantBlock;
+    int64_t blocks = blockCount(columns);
     return uint64_t(layout.valuesOffset + blocks * layout.blockValueBytes);
   }
   }
@@ -256,12 +259,12 @@ void storeRows(DType source, const uint8_t *data, int64_t rows, int64_t columns,
 }
 
 int64_t activationRowBytes(int64_t columns) {
-  int64_t blocks = (columns + kQuantBlock - 1) / kQuantBlock;
+  int64_t blocks = blockCount(columns);
   return blocks * int64_t(sizeof(float)) + blocks * kQuantBlock;
 }
 
 void quantizeActivations(const float *values, int64_t columns, uint8_t *out) {
-  int64_t blocks = (columns + kQuantBlock - 1) / kQuantBlock;
+  int64_t blocks = blockCount(columns);
   uint8_t *quants = out + blocks * sizeof(float);
   std::memset(quants, 0, size_t(blocks * kQuantBlock));
   for (int64_t b = 0; b < blocks; ++b) {
@@ -280,11 +283,11 @@ void quantizeActivations(const float *values, int64_t columns, uint8_t *out) {
 void roundTripActivations(float *values, int64_t columns) {
   std::vector<uint8_t> stored(size_t(activationRowBytes(columns)));
   quantizeActivations(values, columns, stored.data());
-  int64_t blocks = (columns + kQuantBlock - 1) / kQuantBlock;
+  const uint8_t *quants = stored.data() + activationValuesOffset(int64_t(stored.size()));
   for (int64_t i = 0; i < columns; ++i) {
     float d;
     std::memcpy(&d, stored.data() + i / kQuantBlock * sizeof(float), sizeof(float));
-    values[i] = d * float(int8_t(stored[size_t(blocks) * sizeof(float) + size_t(i)]));
+    values[i] = d * float(int8_t(quants[i]));
   }
 }
 

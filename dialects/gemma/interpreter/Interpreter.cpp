@@ -63,10 +63,13 @@ float geluTanh(float x) {
 /// y = x @ W[firstRow : firstRow + outRows]^T for x [T, in] and W seen as [N, in]; with
 /// int8 activations, x's rows rounded as WeightFormat.h says first.
 Tensor linear(const Tensor &x, const Weight &w, int64_t firstRow, int64_t outRows) {
-  Tensor input = x;
-  if (w.int8Activations)
+  Tensor rounded;
+  if (w.int8Activations) {
+    rounded = x;
     for (int64_t t = 0; t < x.rows(); ++t)
-      roundTripActivations(input.row(t), w.rowSize);
+      roundTripActivations(rounded.row(t), w.rowSize);
+  }
+  const Tensor &input = w.int8Activations ? rounded : x;
   Tensor y({x.rows(), outRows});
   for (int64_t o = 0; o < outRows; ++o) {
     std::vector<float> row = w.decodeRows(firstRow + o);
