@@ -38,14 +38,23 @@ bool WorkerChoice::useAll(int64_t tokens) {
   Kind &kind = kindOf(tokens);
   int64_t call = kind.calls++;
   const double *measured = kind.secondsPerToken;
-  if (measured[1] == 0 || measured[0] == 0) { // measure both first (all workers, then one)
+  if (measured[0] == 0 && measured[1] == 0) { // the first call of this kind
     kind.lastProbe = call;
-    return measured[0] == 0 && measured[1] == 0 ? !oneFirst_ : measured[1] == 0;
+    return !oneFirst_;
   }
-  bool allFaster = measured[1] <= measured[0];
+  if (measured[1] == 0) { // one worker went first (busy partners): measure all next
+    kind.lastProbe = call;
+    return true;
+  }
+  // With free cores at the start, one worker is first measured at the first probe, as if it
+  // had been as fast as all: a probe costs a whole call, and early calls are the ones a user
+  // times (a prompt's second chunk, a short benchmark).
+  bool allFaster = measured[0] == 0 || measured[1] <= measured[0];
   // A probe costs what the slower choice costs: probing every kProbeInterval calls times the
   // ratio of the two keeps probes to about 1 / kProbeInterval of the time.
-  double ratio = std::max(measured[0], measured[1]) / std::min(measured[0], measured[1]);
+  double ratio = measured[0] == 0 ? 1.0
+                                  : std::max(measured[0], measured[1]) /
+                                        std::min(measured[0], measured[1]);
   double interval = double(kProbeInterval) * std::min(ratio, 1024.0);
   if (double(call - kind.lastProbe) < interval)
     return allFaster;
@@ -57,7 +66,7 @@ void WorkerChoice::record(int64_t tokens, bool all, double seconds) {
   double *averages = kindOf(tokens).secondsPerToken;
   double sample = seconds / double(tokens);
   // A probe of the choice not taken is the latest news about it: it replaces the average.
-  bool preferred = all == (averages[1] <= averages[0]);
+  bool preferred = averages[!all] == 0 || all == (averages[1] <= averages[0]);
   double &average = averages[all];
   average = average == 0 || !preferred ? sample : 0.7 * average + 0.3 * sample;
 }

@@ -39,12 +39,13 @@ struct CpuBuffers {
 /// steps and for longer calls, it keeps the seconds per token of each choice (a moving average
 /// for the one it takes, the last probe for the other), takes the faster, and tries the other
 /// again after kProbeInterval calls times how many times slower it was (so that probing costs
-/// about 1 / kProbeInterval of the time).
+/// about 1 / kProbeInterval of the time). All workers go first; one worker is first tried at
+/// call kProbeInterval, or at the second call when the partners looked busy at the start.
 class WorkerChoice {
 public:
   static constexpr int64_t kProbeInterval = 32;
   /// `partnersBusy`: the workers looked descheduled when the session started (slow barriers),
-  /// so the first call of each kind runs on one worker and all workers are measured second.
+  /// so the first call of each kind runs on one worker and all workers run the second.
   explicit WorkerChoice(bool partnersBusy = false) : oneFirst_(partnersBusy) {}
   /// Whether the next call, of `tokens` tokens, should use every worker.
   bool useAll(int64_t tokens);
