@@ -60,6 +60,8 @@ try:
         flags = f.read()
     if " avx512f" in flags and " avx512bw" in flags and " avx512vl" in flags:
         config.available_features.add("avx512")
+    if " avx512_bf16" in flags:  # vdpbf16ps: `host` artifacts use it for bf16 activations
+        config.available_features.add("avx512bf16")
     if " avx2" in flags and " fma" in flags:
         config.available_features.add("avx2")
 except OSError:

@@ -8,9 +8,10 @@
 // runs all (token, expert) pairs of a call in a fixed number of dispatches, so the dispatch
 // list does not depend on the token count. The arithmetic of elementwise steps is written
 // here, once, as the bodies of `exec.elementwise` ops; every target evaluates those bodies.
-// A projection by a weight with int8 activations reads its input rounded to int8 blocks
-// (`exec.quantize_rows`), made once per input by a dispatch of its own just before the
-// projections' dispatch: the rounding reads whole token rows, which other workers wrote.
+// A projection by a weight with rounded activations reads its input rounded to int8 blocks or
+// bf16 (`exec.quantize_rows`), made once per input by a dispatch of its own just before the
+// projections' dispatch (`<dispatch>.quantize` or `<dispatch>.bf16`): the rounding reads whole
+// token rows, which other workers wrote.
 //
 //===----------------------------------------------------------------------===//
 
@@ -69,12 +70,12 @@ private:
   /// The K or V region of `layer`'s cache.
   Value kvCache(int64_t layer, bool values, std::optional<int64_t> window, int64_t kvHeads,
                 int64_t headDim);
-  /// out = x w^T from row `firstRow` of w (per token's experts if given); a quantized w reads
-  /// x's int8 activations.
+  /// out = x w^T from row `firstRow` of w (per token's experts if given); a w with rounded
+  /// activations reads x's rounded rows.
   void linear(Value x, Value w, Value out, Value experts, int64_t firstRow);
-  /// The int8 activations of x's rows (after its `leading` dimensions) for the current
-  /// dispatch's projections, made once by a dispatch of their own just before it.
-  Value int8Activations(Value x, int64_t leading);
+  /// x's rows (after its `leading` dimensions) rounded to `format` for the current dispatch's
+  /// projections, made once by a dispatch of their own just before it.
+  Value roundedActivations(Value x, int64_t leading, ActivationFormat format);
   void elementwise(ValueRange inputs, ValueRange scalars, Value out, ElementwiseBody body);
   /// out = a * constant, elementwise.
   void scale(Value a, double constant, Value out);
@@ -100,10 +101,10 @@ private:
   Operation *lastWeight_ = nullptr;
   DenseMap<Value, Value> buffers_;              // gemma value -> its exec buffer
   llvm::StringMap<Value> weights_;              // tensor name -> exec.weight
-  DenseSet<Value> int8Weights_;                   // the weights that multiply int8 activations
+  DenseMap<Value, ActivationFormat> rounding_;    // the weights that round their input
   DenseMap<int64_t, std::pair<Value, Value>> kv_; // layer -> its K and V regions
   exec::DispatchOp current_;                      // the dispatch being formed
-  DenseMap<Value, Value> activations_;            // its inputs -> their int8 activations
+  DenseMap<std::pair<Value, int>, Value> activations_; // its (input, format) -> rounded rows
   int64_t ops_ = 0;
 };
 
@@ -148,13 +149,13 @@ void DispatchFormer::dispatch(const std::string &name, function_ref<void()> body
 }
 
 void DispatchFormer::linear(Value x, Value w, Value out, Value experts, int64_t firstRow) {
-  if (int8Weights_.contains(w))
-    x = int8Activations(x, experts && shapeOf(x).size() == 3 ? 2 : 1);
+  if (auto rounded = rounding_.find(w); rounded != rounding_.end())
+    x = roundedActivations(x, experts && shapeOf(x).size() == 3 ? 2 : 1, rounded->second);
   exec::LinearOp::create(b_, x, w, out, experts, b_.getI64IntegerAttr(firstRow));
 }
 
-Value DispatchFormer::int8Activations(Value x, int64_t leading) {
-  Value &rows = activations_[x];
+Value DispatchFormer::roundedActivations(Value x, int64_t leading, ActivationFormat format) {
+  Value &rows = activations_[{x, int(format)}];
   if (rows)
     return rows;
   ArrayRef<int64_t> shape = shapeOf(x);
@@ -162,12 +163,13 @@ Value DispatchFormer::int8Activations(Value x, int64_t leading) {
   for (int64_t dim : shape.drop_front(leading))
     columns *= dim;
   SmallVector<int64_t> trailing(shape.begin() + 1, shape.begin() + leading);
-  trailing.push_back(activationRowBytes(columns));
+  bool int8 = format == ActivationFormat::Int8;
+  trailing.push_back(int8 ? activationRowBytes(columns) : columns);
   OpBuilder::InsertionGuard guard(b_);
   b_.setInsertionPoint(current_);
-  rows = scratch(trailing, b_.getI8Type());
+  rows = scratch(trailing, int8 ? Type(b_.getI8Type()) : Type(b_.getBF16Type()));
   auto quantize = exec::DispatchOp::create(
-      b_, b_.getStringAttr(current_.getName() + ".quantize"));
+      b_, b_.getStringAttr(current_.getName() + (int8 ? ".quantize" : ".bf16")));
   b_.setInsertionPointToStart(&quantize.getBody().emplaceBlock());
   exec::QuantizeRowsOp::create(b_, x, rows);
   return rows;
@@ -201,8 +203,8 @@ Value DispatchFormer::weight(Value tensor) {
                                   b_.getStringAttr(weightFormatName(format)),
                                   b_.getI64IntegerAttr(columns), IntegerAttr());
   lastWeight_ = placed.getDefiningOp();
-  if (op.getInt8Activations())
-    int8Weights_.insert(placed);
+  if (op.activationFormat() != ActivationFormat::F32)
+    rounding_[placed] = op.activationFormat();
   return placed;
 }
 

@@ -216,7 +216,8 @@ llvm::Expected<CompileReport> compileForCpu(LoadedModel &model, const CompileOpt
   llvm::Expected<MemoryPlan> plan = planDispatches(module, options, /*gpu=*/false);
   if (!plan)
     return plan.takeError();
-  if (failed(lowerDispatchesToLLVM(module, target.vectorWidth, integerDotOf(target))))
+  if (failed(lowerDispatchesToLLVM(module, target.vectorWidth, integerDotOf(target),
+                                   hasBf16Dot(target))))
     return makeError("{}: lowering to LLVM failed (a gemc bug)", options.checkpoint);
   if (options.emit == "llvm")
     return earlyOutput(writeFile(options.output, printed(module)));
@@ -295,13 +296,14 @@ llvm::Expected<LoadedModel> loadModel(const std::string &dir, const QuantOptions
       return parsed.takeError();
     config = std::move(*parsed);
   }
-  if (!quant.activations.empty()) {
-    if (!config)
-      return makeError("--activations {}: needs --quant or --quant-config (only quantized "
-                       "matrices round their activations)",
-                       quant.activations);
-    config->int8Activations = quant.activations == "int8";
-  }
+  std::optional<ActivationFormat> activations = parseActivationFormat(quant.activations);
+  if (activations == ActivationFormat::Int8 && !config)
+    return makeError("--activations int8: needs --quant or --quant-config (only quantized "
+                     "matrices round their activations)");
+  if (activations && !config) // bf16: the checkpoint's bf16 matrices
+    config.emplace();
+  if (activations)
+    config->activations = *activations;
   llvm::Expected<Checkpoint> checkpoint =
       synthetic ? Checkpoint::openSynthetic(dir) : Checkpoint::open(dir);
   if (!checkpoint)
@@ -320,8 +322,15 @@ llvm::Expected<LoadedModel> loadModel(const std::string &dir, const QuantOptions
     return mlir::success();
   });
   mlir::OwningOpRef<mlir::ModuleOp> module = importCheckpoint(*context, *checkpoint);
-  if (config)
-    assignWeightFormats(*module, *checkpoint, *config);
+  int64_t rounding = config ? assignWeightFormats(*module, *checkpoint, *config) : 0;
+  if (config && config->activations == ActivationFormat::Int8 && rounding == 0)
+    return makeError("activations int8: no matrix of {} is quantized (int8 activations "
+                     "multiply quantized weights: add --quant q8_0, q4_0, ...)",
+                     dir);
+  if (config && config->activations == ActivationFormat::BF16 && rounding == 0)
+    return makeError("activations bf16: no matrix of {} is stored in bf16 (bf16 activations "
+                     "multiply bf16 weights: add --quant bf16)",
+                     dir);
   if (failed(mlir::verify(*module)))
     return makeError("{}: the imported module does not verify (a gemc bug):{}", dir, diagnostics);
   return LoadedModel{std::move(*checkpoint), std::move(context), std::move(module)};

@@ -24,7 +24,7 @@ namespace gemc {
 /// --quant FORMAT or --quant-config FILE (at most one); neither keeps the checkpoint's dtypes.
 struct QuantOptions {
   std::string format, configFile;
-  std::string activations; // "f32", "int8" or empty: the config's choice
+  std::string activations; // "f32", "int8", "bf16" or empty: the config's choice
 };
 
 /// An open checkpoint and its verified gemma module.

@@ -94,7 +94,7 @@ Value ModuleImporter::weight(const TensorSpec &spec) {
   auto type =
       RankedTensorType::get(spec.shape, gemma::elementTypeOf(format, builder_.getContext()));
   return gemma::WeightOp::create(builder_, loc_, type, builder_.getStringAttr(spec.name),
-                                 StringAttr());
+                                 StringAttr(), StringAttr());
 }
 
 Value ModuleImporter::rmsNorm(Value x, const TensorSpec *gain) {

@@ -154,6 +154,28 @@ void KernelBuilder::quantizeRows(Value x, Value out, int64_t columns) {
   });
 }
 
+void KernelBuilder::roundRowsToBf16(Value x, Value out, int64_t columns) {
+  auto [begin, end] = share(rows(x));
+  loop(begin, end, 1, [&](Value r) {
+    chunks(columns, [&](Value i, VectorType type) {
+      // bits + 0x7FFF + (bit 16 of bits), high half: to nearest, ties to even.
+      auto bitsType = type.clone(b_.getI32Type());
+      auto constant = [&](int64_t value) {
+        return arith::ConstantOp::create(
+            b_, DenseElementsAttr::get(bitsType, b_.getI32IntegerAttr(int32_t(value))));
+      };
+      Value bits = arith::BitcastOp::create(b_, bitsType, load(x, {r}, i, type));
+      Value odd = arith::AndIOp::create(
+          b_, arith::ShRUIOp::create(b_, bits, constant(16)), constant(1));
+      Value rounded = arith::AddIOp::create(
+          b_, bits, arith::AddIOp::create(b_, constant(0x7FFF), odd));
+      Value high = arith::TruncIOp::create(b_, type.clone(b_.getI16Type()),
+                                           arith::ShRUIOp::create(b_, rounded, constant(16)));
+      store(arith::BitcastOp::create(b_, type.clone(b_.getBF16Type()), high), out, {r}, i);
+    });
+  });
+}
+
 WeightRows KernelBuilder::plainRows(Value memref) {
   auto type = cast<MemRefType>(memref.getType());
   return {memref, gemma::floatFormatOf(type.getElementType()), type.getShape().back()};
@@ -314,6 +336,38 @@ bool KernelBuilder::integerTiles(Value x, const WeightRows &w) const {
                 (w.format == WeightFormat::Q8_0 &&
                  !(integerDot_ == IntegerDot::Maddubs && vectorWidth_ == 16));
   return isInt8(x) && format && w.columns % kQuantBlock == 0;
+}
+
+SmallVector<Value> KernelBuilder::bf16Dots(Value a, ArrayRef<SmallVector<Value>> aPrefixes,
+                                           const WeightRows &w, ArrayRef<SmallVector<Value>> wRows,
+                                           Value firstBlock, Value endBlock) {
+  auto f32Type = VectorType::get({16}, b_.getF32Type());
+  auto pairType = VectorType::get({kQuantBlock}, b_.getBF16Type());
+  size_t tokens = aPrefixes.size();
+  auto loadBlock = [&](Value memref, ValueRange prefix, Value block) {
+    SmallVector<Value> indices(prefix);
+    indices.push_back(arith::MulIOp::create(b_, block, index(kQuantBlock)));
+    return vector::LoadOp::create(b_, pairType, memref, indices).getResult();
+  };
+  SmallVector<Value> initial(wRows.size() * tokens, splat(f32(0), f32Type));
+  SmallVector<Value> acc = loopCarrying(
+      firstBlock, endBlock, 1, initial, [&](Value block, ValueRange carried) {
+        SmallVector<Value> next(carried);
+        SmallVector<Value> rows;
+        for (const SmallVector<Value> &row : wRows)
+          rows.push_back(loadBlock(w.data, row, block));
+        for (size_t t = 0; t < tokens; ++t) {
+          Value x = loadBlock(a, aPrefixes[t], block);
+          for (size_t r = 0; r < rows.size(); ++r)
+            next[r * tokens + t] = intrinsic(f32Type, "llvm.x86.avx512bf16.dpbf16ps.512",
+                                             {next[r * tokens + t], rows[r], x});
+        }
+        return next;
+      });
+  SmallVector<Value> totals;
+  for (Value sum : acc)
+    totals.push_back(vector::ReductionOp::create(b_, vector::CombiningKind::ADD, sum));
+  return totals;
 }
 
 Value KernelBuilder::intrinsic(Type type, StringRef name, ValueRange args) {
@@ -563,6 +617,9 @@ void KernelBuilder::linear(Value x, const WeightRows &w, ValueRange wPrefix, int
   // not depend on how many workers share the rows.
   constexpr int64_t kPassTokens = 16;
   bool integer = integerTiles(x, w);
+  bool bf16Pairs = bf16Dot_ && w.format == WeightFormat::BF16 &&
+                   cast<MemRefType>(x.getType()).getElementType().isBF16() &&
+                   w.columns % kQuantBlock == 0;
   LinearTiling tiling = linearTiling(w.columns, integer);
   bool multipass = tiling.columns < w.columns; // then w.columns is whole blocks
   Value tokens = gathered ? gathered->count : rows(x);
@@ -602,7 +659,8 @@ void KernelBuilder::linear(Value x, const WeightRows &w, ValueRange wPrefix, int
     BlockRange blocks{firstBlock, arith::AddIOp::create(b_, firstBlock, passBlocks), !multipass};
     // The rows after the last whole tile take the f32 products of the decoded activations.
     SmallVector<Value> sums =
-        integer && numTileRows == tiling.rows
+        bf16Pairs ? bf16Dots(x, xRows, w, wRows, blocks.firstBlock, blocks.endBlock)
+        : integer && numTileRows == tiling.rows
             ? integerDots(x, xRows, w, wRows, blocks.firstBlock, blocks.endBlock)
             : dots(x, xRows, w, wRows, blocks, 1);
     Value first = arith::CmpIOp::create(b_, arith::CmpIPredicate::eq, pass, index(0));

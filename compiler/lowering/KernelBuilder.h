@@ -15,6 +15,9 @@
 // Int8 activations (WeightFormat.h) times q8_0 or q4_0 rows of whole blocks take integer tiles
 // instead: four byte products summed into each i32 lane by the CPU's dot product instruction
 // (IntegerDot), a group of rows side by side in one vector, scaled into f32 block by block.
+// Bf16 activations times bf16 rows of whole blocks take vdpbf16ps where the CPU has it (two
+// exact products of bf16 pairs added into each f32 lane), and otherwise the f32 products of the
+// widened values, which are the same products.
 //
 // A CPU kernel runs on every worker thread at once. Work-sharing helpers (linear, map,
 // rmsNormRows, share) give each worker its contiguous slice of the rows; dependent steps go in
@@ -61,9 +64,11 @@ std::optional<IntegerDot> parseIntegerDot(llvm::StringRef name);
 
 class KernelBuilder {
 public:
+  /// `bf16Dot`: the CPU has AVX512-BF16's vdpbf16ps (and vectorWidth is 16).
   KernelBuilder(mlir::ImplicitLocOpBuilder &builder, int64_t vectorWidth,
-                IntegerDot integerDot = IntegerDot::None)
-      : b_(builder), vectorWidth_(vectorWidth), integerDot_(integerDot) {}
+                IntegerDot integerDot = IntegerDot::None, bool bf16Dot = false)
+      : b_(builder), vectorWidth_(vectorWidth), integerDot_(integerDot),
+        bf16Dot_(bf16Dot && vectorWidth == 16) {}
 
   /// The worker running this code and the number of workers (index values).
   void setWorkers(mlir::Value worker, mlir::Value workers) {
@@ -107,6 +112,9 @@ public:
   /// Rounds each of this worker's rows of f32 [R, columns] `x` to int8 activations, the byte
   /// rows [R, activationRowBytes(columns)] of `out`.
   void quantizeRows(mlir::Value x, mlir::Value out, int64_t columns);
+  /// Rounds each of this worker's rows of f32 [R, columns] `x` to bf16 (to nearest, ties to
+  /// even, as WeightFormat.h's bf16), the rows of bf16 [R, columns] `out`.
+  void roundRowsToBf16(mlir::Value x, mlir::Value out, int64_t columns);
   /// A float memref (f32, bf16 or f16) as weight rows of its last dimension.
   WeightRows plainRows(mlir::Value memref);
   /// Whole blocks of 32 columns [firstBlock, endBlock), and with `rowEnd` the short block that
@@ -224,6 +232,14 @@ private:
   /// acc + the products of u (unsigned bytes for Vnni and Maddubs, signed otherwise) and s
   /// (signed bytes), four adjacent products summed into each i32 lane.
   mlir::Value dot4(mlir::Value acc, mlir::Value u, mlir::Value s);
+  /// The vdpbf16ps form of dots() for bf16 activations `a` and bf16 rows of whole blocks:
+  /// each (row, token) pair accumulates 16 f32 lanes, each adding the exact products of two
+  /// adjacent columns per block, reduced at the end. Sums in dots()'s order: row-major, then
+  /// token.
+  mlir::SmallVector<mlir::Value>
+  bf16Dots(mlir::Value a, llvm::ArrayRef<mlir::SmallVector<mlir::Value>> aPrefixes,
+           const WeightRows &w, llvm::ArrayRef<mlir::SmallVector<mlir::Value>> wRows,
+           mlir::Value firstBlock, mlir::Value endBlock);
   /// A call of the LLVM intrinsic `name` (an instruction MLIR's dialects do not name).
   mlir::Value intrinsic(mlir::Type type, llvm::StringRef name, mlir::ValueRange args);
   /// `value` in every byte of a vector of 4 * vectorWidth bytes.
@@ -237,6 +253,7 @@ private:
   mlir::ImplicitLocOpBuilder &b_;
   int64_t vectorWidth_;
   IntegerDot integerDot_;
+  bool bf16Dot_;
   mlir::Value worker_, workers_;
 };
 

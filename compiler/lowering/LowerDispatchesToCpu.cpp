@@ -39,9 +39,9 @@ ArrayRef<int64_t> shapeOf(Value value) { return cast<ShapedType>(value.getType()
 
 class KernelGenerator {
 public:
-  KernelGenerator(func::FuncOp kernel, int64_t vectorWidth, IntegerDot integerDot)
+  KernelGenerator(func::FuncOp kernel, int64_t vectorWidth, IntegerDot integerDot, bool bf16Dot)
       : kernel_(kernel), b_(kernel.getLoc(), kernel.getContext()),
-        k_(b_, vectorWidth, integerDot) {}
+        k_(b_, vectorWidth, integerDot, bf16Dot) {}
 
   LogicalResult generate(exec::DispatchOp dispatch);
 
@@ -216,7 +216,11 @@ void KernelGenerator::lowerGatherRows(exec::GatherRowsOp op) {
 void KernelGenerator::lowerQuantizeRows(exec::QuantizeRowsOp op) {
   Value x = mapped(op.getX()), out = mapped(op.getOut());
   bool perSlot = shapeOf(out).size() == 3; // x [T, k, K]: a row per slot
-  k_.quantizeRows(perSlot ? rowsOf(x) : tokenRowsOf(x), rowsOf(out), op.columns());
+  Value xRows = perSlot ? rowsOf(x) : tokenRowsOf(x);
+  if (KernelBuilder::isInt8(out))
+    k_.quantizeRows(xRows, rowsOf(out), op.columns());
+  else
+    k_.roundRowsToBf16(xRows, rowsOf(out), op.columns());
 }
 
 /// Logits for the last R tokens of the call (the LM head): a caller that only samples the next
@@ -529,7 +533,7 @@ struct LowerDispatchesToCpuPass : impl::LowerDispatchesToCpuBase<LowerDispatches
     for (auto [i, dispatch] : llvm::enumerate(forward.getOps<exec::DispatchOp>())) {
       auto kernel = func::FuncOp::create(builder, dispatch.getLoc(),
                                          kernelSymbol(i, dispatch.getName().str()), type);
-      if (failed(KernelGenerator(kernel, vectorWidth, *dot).generate(dispatch)))
+      if (failed(KernelGenerator(kernel, vectorWidth, *dot, bf16Dot).generate(dispatch)))
         return signalPassFailure();
     }
     forward.erase();

@@ -94,7 +94,7 @@ private:
   /// holds the row).
   Value loadWeight(const Access &w, Value row, Value column);
   Value loadWeightRow(exec::WeightOp op, Value data, Value row, Value column);
-  /// Element i of row `row` of a projection's input, f32 or int8 activations, as f32.
+  /// Element i of row `row` of a projection's input, f32, int8 or bf16 activations, as f32.
   Value loadInput(const Access &x, ValueRange row, Value i);
   Value byteAt(Value data, Value byte, bool isSigned);
   /// The f16 (or f32 with `wide`) stored little-endian at `byte` of a byte buffer.
@@ -112,6 +112,9 @@ private:
 
   Grid gatherRows(exec::GatherRowsOp op);
   Grid quantizeRows(exec::QuantizeRowsOp op);
+  Grid roundRowsToBf16(exec::QuantizeRowsOp op);
+  /// The f32 whose high half is the i16 `bits` (a bf16 value).
+  Value bf16ToF32(Value bits);
   Grid linear(exec::LinearOp op);
   Grid rmsNorm(exec::RmsNormOp op);
   Grid elementwise(exec::ElementwiseOp op);
@@ -199,11 +202,8 @@ Value SpirvKernelGenerator::loadWeightRow(exec::WeightOp op, Value data, Value r
     Value v = memref::LoadOp::create(b_, data, ValueRange{add(mul(row, index(columns)), column)});
     if (format == WeightFormat::F16)
       return arith::ExtFOp::create(b_, b_.getF32Type(), v);
-    if (format == WeightFormat::BF16) { // i16 bits: the high half of an f32
-      Value wide = arith::ExtUIOp::create(b_, b_.getI32Type(), v);
-      return arith::BitcastOp::create(b_, b_.getF32Type(),
-                                      arith::ShLIOp::create(b_, wide, i32(16)));
-    }
+    if (format == WeightFormat::BF16)
+      return bf16ToF32(v);
     return v;
   }
   RowLayout layout = rowLayout(format, columns);
@@ -380,9 +380,35 @@ Grid SpirvKernelGenerator::gatherRows(exec::GatherRowsOp op) {
   return {1, 0};
 }
 
+Value SpirvKernelGenerator::bf16ToF32(Value bits) {
+  Value wide = arith::ExtUIOp::create(b_, b_.getI32Type(), bits);
+  return arith::BitcastOp::create(b_, b_.getF32Type(), arith::ShLIOp::create(b_, wide, i32(16)));
+}
+
+/// bf16 activations (WeightFormat.h): a workgroup per row, its invocations splitting the row;
+/// each value's bits rounded to nearest, ties to even, into their high half.
+Grid SpirvKernelGenerator::roundRowsToBf16(exec::QuantizeRowsOp op) {
+  const Access &x = accesses_[op.getX()], &out = accesses_[op.getOut()];
+  int64_t columns = op.columns();
+  Value xRow = add(index(x.offset), mul(group_, index(columns)));
+  Value outRow = add(index(out.offset), mul(group_, index(columns)));
+  k_.loop(tid_, index(columns), kWorkgroupSize, [&](Value i) {
+    Value bits = arith::BitcastOp::create(
+        b_, b_.getI32Type(), memref::LoadOp::create(b_, x.data, ValueRange{add(xRow, i)}));
+    Value odd = arith::AndIOp::create(b_, arith::ShRUIOp::create(b_, bits, i32(16)), i32(1));
+    Value rounded = arith::AddIOp::create(b_, bits, arith::AddIOp::create(b_, i32(0x7FFF), odd));
+    Value high = arith::TruncIOp::create(b_, b_.getI16Type(),
+                                         arith::ShRUIOp::create(b_, rounded, i32(16)));
+    memref::StoreOp::create(b_, high, out.data, ValueRange{add(outRow, i)});
+  });
+  return {out.shape.size() == 3 ? out.shape[1] : 1, 0};
+}
+
 /// int8 activations (WeightFormat.h): a workgroup per row, an invocation per block of 32.
 Grid SpirvKernelGenerator::quantizeRows(exec::QuantizeRowsOp op) {
   const Access &x = accesses_[op.getX()], &out = accesses_[op.getOut()];
+  if (!KernelBuilder::isInt8(out.data))
+    return roundRowsToBf16(op);
   int64_t columns = op.columns(), blocks = (columns + kQuantBlock - 1) / kQuantBlock;
   int64_t rowsPerToken = out.shape.size() == 3 ? out.shape[1] : 1;
   Value xRow = add(index(x.offset), mul(group_, index(columns)));
@@ -424,7 +450,10 @@ Grid SpirvKernelGenerator::quantizeRows(exec::QuantizeRowsOp op) {
 
 Value SpirvKernelGenerator::loadInput(const Access &x, ValueRange row, Value i) {
   Value start = element(x, row);
-  if (!KernelBuilder::isInt8(x.data))
+  Type element = cast<MemRefType>(x.data.getType()).getElementType();
+  if (element.isInteger(16)) // bf16 activations
+    return bf16ToF32(memref::LoadOp::create(b_, x.data, ValueRange{add(start, i)}));
+  if (!element.isInteger(8))
     return memref::LoadOp::create(b_, x.data, ValueRange{add(start, i)});
   Value block = arith::DivUIOp::create(b_, i, index(kQuantBlock));
   Value scale = scaleAt(x.data, add(start, mul(block, index(4))), /*wide=*/true);

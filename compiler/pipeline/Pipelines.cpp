@@ -53,10 +53,10 @@ std::string formAndPlanPipeline(int64_t maxChunk, bool oneStepEach) {
                      oneStepEach ? "gemc-split-dispatches," : "");
 }
 
-std::string cpuKernelPipeline(int64_t vectorWidth, const std::string &integerDot) {
-  return fmt::format(
-      "gemc-lower-dispatches-to-cpu{{vector-width={} integer-dot={}}},gemc-approximate-math,{}",
-      vectorWidth, integerDot, kToLLVM);
+std::string cpuKernelPipeline(int64_t vectorWidth, const std::string &integerDot, bool bf16Dot) {
+  return fmt::format("gemc-lower-dispatches-to-cpu{{vector-width={} integer-dot={} bf16-dot={}}},"
+                     "gemc-approximate-math,{}",
+                     vectorWidth, integerDot, bf16Dot, kToLLVM);
 }
 
 LogicalResult runPipeline(ModuleOp module, const std::string &passes) {
@@ -79,6 +79,8 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
   Option<std::string> integerDot{*this, "integer-dot",
                                  llvm::cl::desc("vnni, maddubs, sdot or none"),
                                  llvm::cl::init("none")};
+  Option<bool> bf16Dot{*this, "bf16-dot", llvm::cl::desc("the CPU has vdpbf16ps"),
+                       llvm::cl::init(false)};
 };
 
 void addPasses(OpPassManager &pm, const std::string &passes) {
@@ -99,7 +101,8 @@ void registerGemcPassesAndPipelines() {
         "gemc-cpu-pipeline", "gemma module to LLVM-dialect CPU kernels",
         [](OpPassManager &pm, const PipelineOptions &options) {
           addPasses(pm, formAndPlanPipeline(options.maxChunk, false) + "," +
-                            cpuKernelPipeline(options.vectorWidth, options.integerDot));
+                            cpuKernelPipeline(options.vectorWidth, options.integerDot,
+                                              options.bf16Dot));
         });
     PassPipelineRegistration<PipelineOptions>(
         "gemc-vulkan-pipeline", "gemma module to SPIR-V compute shaders, one per dispatch",
@@ -127,8 +130,8 @@ LogicalResult formAndPlanDispatches(ModuleOp module, int64_t maxChunk, bool oneS
 }
 
 LogicalResult lowerDispatchesToLLVM(ModuleOp module, int64_t vectorWidth,
-                                    const std::string &integerDot) {
-  return runPipeline(module, cpuKernelPipeline(vectorWidth, integerDot));
+                                    const std::string &integerDot, bool bf16Dot) {
+  return runPipeline(module, cpuKernelPipeline(vectorWidth, integerDot, bf16Dot));
 }
 
 FailureOr<std::vector<SpirvKernel>> lowerDispatchesToSpirv(ModuleOp module,

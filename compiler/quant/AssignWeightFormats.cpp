@@ -6,8 +6,9 @@
 
 namespace gemc {
 
-void assignWeightFormats(mlir::ModuleOp module, const Checkpoint &checkpoint,
-                         const QuantConfig &config) {
+int64_t assignWeightFormats(mlir::ModuleOp module, const Checkpoint &checkpoint,
+                            const QuantConfig &config) {
+  int64_t rounding = 0;
   module.walk([&](gemma::WeightOp op) {
     const TensorInfo *tensor = checkpoint.find(op.getName());
     if (!tensor)
@@ -15,9 +16,14 @@ void assignWeightFormats(mlir::ModuleOp module, const Checkpoint &checkpoint,
     std::optional<WeightFormat> format = config.formatFor(*tensor);
     if (format && *format != op.storedFormat())
       op.setFormat(weightFormatName(*format));
-    if (config.int8Activations && quantizesActivations(op.storedFormat()))
-      op.setInt8Activations(true);
+    // Matrices only: a bf16 norm's gain multiplies no projection.
+    bool matrix = op.getType().getRank() >= 2;
+    if (matrix && roundsActivationsFor(config.activations, op.storedFormat())) {
+      op.setActivations(activationFormatName(config.activations));
+      ++rounding;
+    }
   });
+  return rounding;
 }
 
 } // namespace gemc

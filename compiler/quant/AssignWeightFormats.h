@@ -1,7 +1,8 @@
 //===- AssignWeightFormats.h - Puts a quantization config on a gemma module -===//
 //
 // Sets the `format` of every gemma.weight whose checkpoint tensor the config stores in another
-// format than its own dtype. From then on the module itself says how each weight is stored:
+// format than its own dtype, and the `activations` of every matrix whose products round their
+// input (the config's `activations`, for the weight formats they apply to). From then on the module itself says how each weight is stored:
 // the reference interpreter decodes rows as that format stores them, the memory plan sizes the
 // weight section from it, the artifact writer quantizes into it and the lowering reads it.
 //
@@ -15,7 +16,8 @@
 
 namespace gemc {
 
-void assignWeightFormats(mlir::ModuleOp module, const Checkpoint &checkpoint,
-                         const QuantConfig &config);
+/// Returns how many weights round their activations.
+int64_t assignWeightFormats(mlir::ModuleOp module, const Checkpoint &checkpoint,
+                            const QuantConfig &config);
 
 } // namespace gemc

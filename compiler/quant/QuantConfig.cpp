@@ -124,10 +124,11 @@ llvm::Error readTopLevel(ConfigReader &reader, llvm::yaml::MappingNode &top, Qua
       llvm::Expected<std::string> value = reader.scalar(entry.getValue(), "activations");
       if (!value)
         return value.takeError();
-      if (*value != "f32" && *value != "int8")
+      std::optional<ActivationFormat> activations = parseActivationFormat(*value);
+      if (!activations)
         return reader.fail(entry.getValue(),
-                           fmt::format("activations: '{}' is not f32 or int8", *value));
-      config.int8Activations = *value == "int8";
+                           fmt::format("activations: '{}' is not f32, int8 or bf16", *value));
+      config.activations = *activations;
       continue;
     }
     if (*key == "default") {

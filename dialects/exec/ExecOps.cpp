@@ -135,13 +135,19 @@ LogicalResult LinearOp::verify() {
   if (getFirstRow() < 0)
     return emitOpError("first_row must be >= 0");
   auto weight = dyn_cast_or_null<WeightOp>(rootBuffer(getW()));
-  bool int8 = cast<MemRefType>(getX().getType()).getElementType().isInteger(8);
-  if (weight && int8 && !quantizesActivations(weight.weightFormat()))
-    return emitOpError("int8 activations (exec.quantize_rows) need a quantized w");
-  if (weight && int8 && shapeOf(getX()).back() != activationRowBytes(weight.getColumns()))
-    return emitOpError("int8 activations of rows of ")
-           << weight.getColumns() << " values must have " << activationRowBytes(weight.getColumns())
-           << " bytes per row";
+  Type element = cast<MemRefType>(getX().getType()).getElementType();
+  if (!weight || element.isF32())
+    return success();
+  bool int8 = element.isInteger(8);
+  ActivationFormat format = int8 ? ActivationFormat::Int8 : ActivationFormat::BF16;
+  if (!roundsActivationsFor(format, weight.weightFormat()))
+    return emitOpError() << activationFormatName(format) << " activations (exec.quantize_rows) "
+                         << "need " << (int8 ? "a quantized" : "a bf16") << " w";
+  int64_t rowSize = int8 ? activationRowBytes(weight.getColumns()) : weight.getColumns();
+  if (shapeOf(getX()).back() != rowSize)
+    return emitOpError() << activationFormatName(format) << " activations of rows of "
+                         << weight.getColumns() << " values must have " << rowSize
+                         << " elements per row";
   return success();
 }
 
@@ -161,9 +167,11 @@ LogicalResult QuantizeRowsOp::verify() {
   for (size_t d = 0; d + 1 < out.size(); ++d)
     if (out[d] != x[d])
       return emitOpError("out and x must share their leading dimensions");
-  if (out.back() != activationRowBytes(columns()))
-    return emitOpError("rows of ") << columns() << " values take "
-                                   << activationRowBytes(columns()) << " bytes, not "
+  bool int8 = cast<MemRefType>(getOut().getType()).getElementType().isInteger(8);
+  int64_t rowSize = int8 ? activationRowBytes(columns()) : columns();
+  if (out.back() != rowSize)
+    return emitOpError("rows of ") << columns() << " values take " << rowSize
+                                   << (int8 ? " bytes" : " bf16 values") << ", not "
                                    << out.back();
   return success();
 }

@@ -143,8 +143,9 @@ def Exec_GatherRowsOp : Exec_Op<"gather_rows"> {
 def Exec_LinearOp : Exec_Op<"linear"> {
   let summary = "out = x w^T over a band of rows of w, optionally chosen per token";
   let description = [{
-    When `w` is quantized, `x` holds int8 activations (`exec.quantize_rows`, rows of K values)
-    in place of the f32 values, with the same leading dimensions.
+    `x` may hold rounded activations (`exec.quantize_rows`, rows of K values) in place of the
+    f32 values, with the same leading dimensions: int8 ones for a quantized `w`, bf16 ones
+    for a bf16 `w`.
     Without `experts`: `w` has rows [..., K] (an `exec.weight`), `x` is f32 [X, K...] and `out`
     f32 [R, N...] (trailing dims flattened), R <= X:
       `out[r, o] = sum_i x[X - R + r, i] * w[first_row + o, i]`   for o < N
@@ -163,14 +164,15 @@ def Exec_LinearOp : Exec_Op<"linear"> {
 }
 
 def Exec_QuantizeRowsOp : Exec_Op<"quantize_rows"> {
-  let summary = "int8 activations: each row of x rounded to blocks of int8 and a scale";
+  let summary = "rounded activations: each row of x rounded to int8 blocks or to bf16";
   let description = [{
-    `out` is i8 [T, B] or [T, k, B]; x is f32 with the same leading dimensions and its
-    remaining dimensions flattened into rows of K values. Each row becomes
-    activationRowBytes(K) = B bytes as WeightFormat.h describes: what a projection with a
-    quantized weight reads instead of its f32 input.
+    `out` is [T, B] or [T, k, B]; x is f32 with the same leading dimensions and its remaining
+    dimensions flattened into rows of K values. With an i8 `out`, each row becomes
+    activationRowBytes(K) = B bytes of int8 activations as WeightFormat.h describes: what a
+    projection with a quantized weight reads instead of its f32 input. With a bf16 `out`,
+    each value is rounded to bf16 (B = K): what a projection with a bf16 weight reads.
   }];
-  let arguments = (ins AnyMemRef:$x, MemRefOf<[I8]>:$out);
+  let arguments = (ins AnyMemRef:$x, MemRefOf<[I8, BF16]>:$out);
   let assemblyFormat = "$x `into` $out attr-dict `:` type($x) `into` type($out)";
   let hasVerifier = 1;
   let extraClassDeclaration = [{

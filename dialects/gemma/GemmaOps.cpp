@@ -89,18 +89,32 @@ LogicalResult WeightOp::verify() {
   if (getName().empty())
     return emitOpError("needs a non-empty checkpoint tensor name");
   std::optional<StringRef> format = getFormat();
-  if (getInt8Activations() && (!format || isFloatFormat(storedFormat())))
-    return emitOpError("int8_activations needs a quantized format");
-  if (!format)
-    return success();
-  std::optional<WeightFormat> parsed = parseWeightFormat(*format);
-  if (!parsed)
+  std::optional<WeightFormat> parsed = format ? parseWeightFormat(*format) : std::nullopt;
+  if (format && !parsed)
     return emitOpError() << "has unknown format '" << *format << "' (known: "
                          << weightFormatNames() << ")";
-  if (!isFloatFormat(*parsed) && getType().getRank() < 2)
+  if (parsed && !isFloatFormat(*parsed) && getType().getRank() < 2)
     return emitOpError() << "format '" << *format << "' quantizes rows: it needs a matrix, "
                          << "found " << formatDims(getType().getShape());
+  std::optional<StringRef> activations = getActivations();
+  if (!activations)
+    return success();
+  std::optional<ActivationFormat> rounding = parseActivationFormat(*activations);
+  if (!rounding || *rounding == ActivationFormat::F32)
+    return emitOpError() << "has unknown activations '" << *activations
+                         << "' (known: int8, bf16)";
+  if (!roundsActivationsFor(*rounding, storedFormat()))
+    return emitOpError() << "activations '" << *activations << "' need "
+                         << (*rounding == ActivationFormat::Int8 ? "a quantized" : "the bf16")
+                         << " format, not " << weightFormatName(storedFormat());
   return success();
+}
+
+ActivationFormat WeightOp::activationFormat() {
+  std::optional<StringRef> activations = getActivations();
+  std::optional<ActivationFormat> parsed =
+      activations ? parseActivationFormat(*activations) : std::nullopt;
+  return parsed.value_or(ActivationFormat::F32);
 }
 
 LogicalResult EmbedOp::verify() {

@@ -38,16 +38,19 @@ def Gemma_WeightOp : Gemma_Op<"weight", [Pure]> {
     q4_0 and decoded again. Without it the weight is stored in its element type. Only matrices
     (rank >= 2) take a quantized format; rows are the last dimension.
 
-    `int8_activations` (quantized formats only): a projection by this weight rounds its input
-    to int8 activations first (WeightFormat.h), as the integer kernels compute it.
+    `activations` ("int8" for quantized formats, "bf16" for bf16): a projection by this
+    weight rounds its input to those activations first (WeightFormat.h), as the dot product
+    kernels compute it. Without it the input stays f32.
   }];
   let arguments = (ins StrAttr:$name, OptionalAttr<StrAttr>:$format,
-                       UnitAttr:$int8_activations);
+                       OptionalAttr<StrAttr>:$activations);
   let results = (outs Gemma_WeightTensor:$result);
   let assemblyFormat = "$name attr-dict `:` type($result)";
   let extraClassDeclaration = [{
     /// The format the artifact stores this weight in: `format`, else the element type's.
     ::gemc::WeightFormat storedFormat();
+    /// What a projection by this weight rounds its input to: `activations`, else f32.
+    ::gemc::ActivationFormat activationFormat();
   }];
 }
 

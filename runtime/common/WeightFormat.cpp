@@ -147,6 +147,23 @@ std::string_view weightFormatName(WeightFormat format) {
   return "?";
 }
 
+constexpr std::pair<ActivationFormat, std::string_view> kActivationNames[] = {
+    {ActivationFormat::F32, "f32"}, {ActivationFormat::Int8, "int8"}, {ActivationFormat::BF16, "bf16"}};
+
+std::optional<ActivationFormat> parseActivationFormat(std::string_view name) {
+  for (auto [format, spelled] : kActivationNames)
+    if (spelled == name)
+      return format;
+  return std::nullopt;
+}
+
+std::string_view activationFormatName(ActivationFormat format) {
+  for (auto [entry, spelled] : kActivationNames)
+    if (entry == format)
+      return spelled;
+  return "?";
+}
+
 std::string_view weightFormatNames() { return "f32, bf16, f16, q8_0, q4_0, q4_1, q8_ch"; }
 
 uint16_t floatToF16(float value) {
@@ -280,7 +297,11 @@ void quantizeActivations(const float *values, int64_t columns, uint8_t *out) {
   }
 }
 
-void roundTripActivations(float *values, int64_t columns) {
+void roundTripActivations(ActivationFormat format, float *values, int64_t columns) {
+  if (format == ActivationFormat::BF16)
+    return roundTripRow(WeightFormat::BF16, values, columns);
+  if (format != ActivationFormat::Int8)
+    return;
   std::vector<uint8_t> stored(size_t(activationRowBytes(columns)));
   quantizeActivations(values, columns, stored.data());
   const uint8_t *quants = stored.data() + activationValuesOffset(int64_t(stored.size()));

@@ -66,14 +66,24 @@ inline bool isFloatFormat(WeightFormat format) {
          format == WeightFormat::F16;
 }
 
-/// int8 activations (opt-in, QuantConfig.h). A projection by a quantized weight may multiply it
-/// by int8 activations, as llama.cpp's q8_0 activations, so that CPUs can use their integer dot
-/// products: each token's row of the projection's input is cut into blocks of 32 values, and
-/// block values x become d * q with d = amax / 127 in f32 and q = x * (1 / d) rounded half to
-/// even (q = 0 when d is 0). Every target and the oracle compute these q and d the same way
-/// from their own x; the products are exact integers, their scaled sum an f32 one.
-inline bool quantizesActivations(WeightFormat weightFormat) {
-  return !isFloatFormat(weightFormat);
+/// Rounded activations (opt-in, QuantConfig.h): what a projection's input is rounded to before
+/// the product, so that CPUs can use their dot product instructions.
+/// - int8, for quantized weights, as llama.cpp's q8_0 activations (integer dot products): each
+///   token's row of the projection's input is cut into blocks of 32 values, and block values x
+///   become d * q with d = amax / 127 in f32 and q = x * (1 / d) rounded half to even (q = 0
+///   when d is 0). The products are exact integers, their scaled sum an f32 one.
+/// - bf16, for bf16 weights (vdpbf16ps): each value rounded to bf16, to nearest, ties to even.
+///   Products of two bf16 values are exact in f32.
+/// Every target and the oracle round their own x the same way.
+enum class ActivationFormat { F32, Int8, BF16 };
+/// "f32", "int8", "bf16".
+std::optional<ActivationFormat> parseActivationFormat(std::string_view name);
+std::string_view activationFormatName(ActivationFormat format);
+/// Whether `activations` rounds the input of a projection by a weight in `weightFormat`.
+inline bool roundsActivationsFor(ActivationFormat activations, WeightFormat weightFormat) {
+  return activations == ActivationFormat::Int8   ? !isFloatFormat(weightFormat)
+         : activations == ActivationFormat::BF16 ? weightFormat == WeightFormat::BF16
+                                                 : false;
 }
 /// Bytes of a row of `columns` quantized activations, as `exec.quantize_rows` stores it:
 /// [B x f32 d][B x 32 int8], the values of the last block padded with zeros, so that a block's
@@ -84,8 +94,8 @@ constexpr int64_t activationValuesOffset(int64_t rowBytes) {
   return rowBytes / (int64_t(sizeof(float)) + kQuantBlock) * int64_t(sizeof(float));
 }
 void quantizeActivations(const float *values, int64_t columns, uint8_t *out);
-/// The values a row of activations stands for once quantized.
-void roundTripActivations(float *values, int64_t columns);
+/// The values a row of activations stands for once rounded to `format`.
+void roundTripActivations(ActivationFormat format, float *values, int64_t columns);
 
 void quantizeRow(WeightFormat format, const float *values, int64_t columns, uint8_t *out);
 void dequantizeRow(WeightFormat format, const uint8_t *data, int64_t columns, float *out);

@@ -71,12 +71,19 @@ CpuTarget detectableTarget(const std::string &name, const std::string &triple,
 
 } // namespace
 
-std::string integerDotOf(const CpuTarget &target) {
+/// Whether `target`'s feature list enables `feature`.
+static bool hasFeature(const CpuTarget &target, llvm::StringRef feature) {
   llvm::SmallVector<llvm::StringRef> list;
   llvm::StringRef(target.features).split(list, ',');
-  auto has = [&](llvm::StringRef feature) {
-    return llvm::any_of(list, [&](llvm::StringRef f) { return f.consume_front("+") && f == feature; });
-  };
+  return llvm::any_of(list, [&](llvm::StringRef f) { return f.consume_front("+") && f == feature; });
+}
+
+bool hasBf16Dot(const CpuTarget &target) {
+  return target.vectorWidth == 16 && hasFeature(target, "avx512bf16");
+}
+
+std::string integerDotOf(const CpuTarget &target) {
+  auto has = [&](llvm::StringRef feature) { return hasFeature(target, feature); };
   bool wide = target.vectorWidth == 16;
   if ((wide && has("avx512vnni")) ||
       (!wide && (has("avxvnni") || (has("avx512vnni") && has("avx512vl")))))

@@ -98,12 +98,18 @@ llvm::Error runInspect(const InspectOptions &options) {
                                            : std::string("full context"));
   os << fmt::format("tensors    {}{}\n", m.tensors() ? m.tensors()->size() : 0,
                     formatSummary(m));
-  // Dispatch formation names the steps that round projection inputs "<dispatch>.quantize".
-  auto quantizes = [&](const artifact::Dispatch *d) {
-    return llvm::StringRef(text(d->name())).ends_with(".quantize");
+  // Dispatch formation names the steps that round projection inputs "<dispatch>.quantize"
+  // (int8) and "<dispatch>.bf16".
+  auto rounding = [&](llvm::StringRef suffix) {
+    return llvm::count_if(*m.dispatches(), [&](const artifact::Dispatch *d) {
+      return llvm::StringRef(text(d->name())).ends_with(suffix);
+    });
   };
-  if (int64_t rounded = llvm::count_if(*m.dispatches(), quantizes))
+  if (int64_t rounded = rounding(".quantize"))
     os << fmt::format("activations int8 for the quantized projections ({} quantize dispatches)\n",
+                      rounded);
+  if (int64_t rounded = rounding(".bf16"))
+    os << fmt::format("activations bf16 for the bf16 projections ({} rounding dispatches)\n",
                       rounded);
   uint64_t tokenizerBytes = 0;
   artifact->section("tokenizer", &tokenizerBytes);

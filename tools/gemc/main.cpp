@@ -28,9 +28,10 @@ void addQuantOptions(CLI::App *command, gemc::QuantOptions &quant, const std::st
       ->excludes(format);
   command
       ->add_option("--activations", quant.activations,
-                   "int8: quantized matrices multiply int8 activations (integer dot products; "
-                   "faster, not bit-comparable with f32 runs); f32 (default)")
-      ->check(CLI::IsMember({"f32", "int8"}));
+                   "int8: quantized matrices multiply int8 activations (integer dot products); "
+                   "bf16: bf16 matrices multiply bf16 activations (vdpbf16ps); faster, not "
+                   "bit-comparable with f32 runs; f32 (default)")
+      ->check(CLI::IsMember({"f32", "int8", "bf16"}));
 }
 
 } // namespace

@@ -31,7 +31,7 @@ struct Weight {
   TensorView info;
   int64_t rowSize;                   // the last dimension
   std::optional<WeightFormat> format; // the values are those this format stores
-  bool int8Activations = false;       // a product by this weight rounds its input to int8
+  ActivationFormat activations = ActivationFormat::F32; // a product rounds its input to these
 
   int64_t rows() const { return info.numElements() / rowSize; }
   /// Decodes rows [first, first + count) to f32.
@@ -61,15 +61,16 @@ float geluTanh(float x) {
 }
 
 /// y = x @ W[firstRow : firstRow + outRows]^T for x [T, in] and W seen as [N, in]; with
-/// int8 activations, x's rows rounded as WeightFormat.h says first.
+/// rounded activations, x's rows rounded as WeightFormat.h says first.
 Tensor linear(const Tensor &x, const Weight &w, int64_t firstRow, int64_t outRows) {
+  bool rounds = w.activations != ActivationFormat::F32;
   Tensor rounded;
-  if (w.int8Activations) {
+  if (rounds) {
     rounded = x;
     for (int64_t t = 0; t < x.rows(); ++t)
-      roundTripActivations(rounded.row(t), w.rowSize);
+      roundTripActivations(w.activations, rounded.row(t), w.rowSize);
   }
-  const Tensor &input = w.int8Activations ? rounded : x;
+  const Tensor &input = rounds ? rounded : x;
   Tensor y({x.rows(), outRows});
   for (int64_t o = 0; o < outRows; ++o) {
     std::vector<float> row = w.decodeRows(firstRow + o);
@@ -215,7 +216,7 @@ llvm::Expected<Weight> Interpreter::Frame::loadWeight(WeightOp op) {
                      dtypeName(expected), formatShape(shape));
   return Weight{*info, shape.back(),
                 op.getFormat() ? std::optional(op.storedFormat()) : std::nullopt,
-                op.getInt8Activations()};
+                op.activationFormat()};
 }
 
 Tensor Interpreter::Frame::embed(EmbedOp op) {

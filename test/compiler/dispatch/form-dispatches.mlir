@@ -164,10 +164,11 @@ func.func @forward(%ids: tensor<?xi32>, %pos: index) -> tensor<?x8xf32> {
 
 // -----
 
-// int8 activations: each input of a dispatch's int8 projections is rounded once, by a dispatch
-// of its own just before (the gate and up projections share one); the expert projections round
-// each slot's row of the activated gate ([T, k, K] -> [T, k, bytes]). A row of 8 values is one
-// block: a 4-byte scale and 32 bytes of values.
+// Rounded activations: each input of a dispatch's int8 projections is rounded once, by a
+// dispatch of its own just before (the gate and up projections share one); the expert
+// projections round each slot's row of the activated gate ([T, k, K] -> [T, k, bytes]). A row
+// of 8 values is one block: a 4-byte scale and 32 bytes of values. The bf16 down projection
+// reads its input rounded to bf16.
 // CHECK-LABEL: func.func @forward()
 // CHECK: %[[H:.*]] = exec.scratch : memref<?x8xf32>
 // CHECK: %[[HQ:.*]] = exec.scratch : memref<?x36xi8>
@@ -176,8 +177,10 @@ func.func @forward(%ids: tensor<?xi32>, %pos: index) -> tensor<?x8xf32> {
 // CHECK: exec.dispatch "mlp_1.gate_up" {
 // CHECK-NEXT: exec.linear %[[HQ]], %{{.*}} into %{{.*}} {first_row = 0 : i64} : memref<?x36xi8>, memref<16x18xi8> into memref<?x16xf32>
 // CHECK-NEXT: exec.linear %[[HQ]], %{{.*}} into %{{.*}} {first_row = 0 : i64} : memref<?x36xi8>, memref<16x18xi8> into memref<?x16xf32>
+// CHECK: exec.dispatch "mlp_1.down.bf16" {
+// CHECK-NEXT: exec.quantize_rows %{{.*}} into %[[AB:.*]] : memref<?x16xf32> into memref<?x16xbf16>
 // CHECK: exec.dispatch "mlp_1.down" {
-// CHECK-NEXT: exec.linear %{{.*}}, %{{.*}} into %{{.*}} {first_row = 0 : i64} : memref<?x16xf32>, memref<8x16xbf16> into memref<?x8xf32>
+// CHECK-NEXT: exec.linear %[[AB]], %{{.*}} into %{{.*}} {first_row = 0 : i64} : memref<?x16xbf16>, memref<8x16xbf16> into memref<?x8xf32>
 // CHECK: exec.dispatch "moe_2.gate_up.quantize" {
 // CHECK-NEXT: exec.quantize_rows %{{.*}} into %{{.*}} : memref<?x8xf32> into memref<?x36xi8>
 // CHECK: exec.dispatch "moe_2.down.quantize" {
@@ -187,16 +190,16 @@ func.func @forward(%ids: tensor<?xi32>, %pos: index) -> tensor<?x8xf32> {
 func.func @forward(%ids: tensor<?xi32>, %pos: index) -> tensor<?x16xf32> {
   %table = gemma.weight "embed" : tensor<16x8xbf16>
   %h = gemma.embed %ids, %table {scale = 2.828125 : f32} : (tensor<?xi32>, tensor<16x8xbf16>) -> tensor<?x8xf32>
-  %gate = gemma.weight "gate" {format = "q4_0", int8_activations} : tensor<16x8xbf16>
-  %up = gemma.weight "up" {format = "q4_0", int8_activations} : tensor<16x8xbf16>
-  %down = gemma.weight "down" : tensor<8x16xbf16>
+  %gate = gemma.weight "gate" {format = "q4_0", activations = "int8"} : tensor<16x8xbf16>
+  %up = gemma.weight "up" {format = "q4_0", activations = "int8"} : tensor<16x8xbf16>
+  %down = gemma.weight "down" {activations = "bf16"} : tensor<8x16xbf16>
   %m = gemma.mlp %h, %gate, %up, %down
       : (tensor<?x8xf32>, tensor<16x8xbf16>, tensor<16x8xbf16>, tensor<8x16xbf16>) -> tensor<?x8xf32>
   %router = gemma.weight "router" : tensor<2x8xbf16>
   %router_scale = gemma.weight "router_scale" : tensor<8xbf16>
   %per_expert = gemma.weight "per_expert" : tensor<2xbf16>
-  %gate_up = gemma.weight "gate_up" {format = "q8_0", int8_activations} : tensor<2x8x8xbf16>
-  %experts_down = gemma.weight "experts_down" {format = "q4_1", int8_activations} : tensor<2x8x4xbf16>
+  %gate_up = gemma.weight "gate_up" {format = "q8_0", activations = "int8"} : tensor<2x8x8xbf16>
+  %experts_down = gemma.weight "experts_down" {format = "q4_1", activations = "int8"} : tensor<2x8x4xbf16>
   %e = gemma.moe %m, %m router(%router, %router_scale, %per_expert) experts(%gate_up, %experts_down) {top_k = 2 : i64, eps = 1.0e-06 : f64}
       : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<2x8xbf16>, tensor<8xbf16>, tensor<2xbf16>,
          tensor<2x8x8xbf16>, tensor<2x8x4xbf16>) -> tensor<?x8xf32>

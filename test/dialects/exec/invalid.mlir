@@ -167,6 +167,32 @@ func.func @quantize_rows_bytes(%x: memref<?x40xf32>, %out: memref<?x40xi8>) {
 
 // -----
 
+func.func @quantize_rows_bf16(%x: memref<?x40xf32>, %out: memref<?x72xbf16>) {
+  // expected-error @+1 {{'exec.quantize_rows' op rows of 40 values take 40 bf16 values, not 72}}
+  exec.quantize_rows %x into %out : memref<?x40xf32> into memref<?x72xbf16>
+  return
+}
+
+// -----
+
+func.func @linear_bf16_quantized_weight(%x: memref<?x32xbf16>, %out: memref<?x4xf32>) {
+  %w = exec.weight "w" {columns = 32 : i64, format = "q8_0"} : memref<4x34xi8>
+  // expected-error @+1 {{'exec.linear' op bf16 activations (exec.quantize_rows) need a bf16 w}}
+  exec.linear %x, %w into %out {first_row = 0 : i64} : memref<?x32xbf16>, memref<4x34xi8> into memref<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @linear_bf16_row(%x: memref<?x16xbf16>, %out: memref<?x4xf32>) {
+  %w = exec.weight "w" {columns = 8 : i64, format = "bf16"} : memref<4x8xbf16>
+  // expected-error @+1 {{'exec.linear' op bf16 activations of rows of 8 values must have 8 elements per row}}
+  exec.linear %x, %w into %out {first_row = 0 : i64} : memref<?x16xbf16>, memref<4x8xbf16> into memref<?x4xf32>
+  return
+}
+
+// -----
+
 func.func @quantize_rows_leading(%x: memref<?x2x8xf32>, %out: memref<?x3x36xi8>) {
   // expected-error @+1 {{'exec.quantize_rows' op out and x must share their leading dimensions}}
   exec.quantize_rows %x into %out : memref<?x2x8xf32> into memref<?x3x36xi8>
@@ -186,7 +212,7 @@ func.func @linear_int8_float_weight(%x: memref<?x36xi8>, %out: memref<?x4xf32>) 
 
 func.func @linear_int8_row_bytes(%x: memref<?x40xi8>, %out: memref<?x4xf32>) {
   %w = exec.weight "w" {columns = 8 : i64, format = "q8_0"} : memref<4x10xi8>
-  // expected-error @+1 {{'exec.linear' op int8 activations of rows of 8 values must have 36 bytes per row}}
+  // expected-error @+1 {{'exec.linear' op int8 activations of rows of 8 values must have 36 elements per row}}
   exec.linear %x, %w into %out {first_row = 0 : i64} : memref<?x40xi8>, memref<4x10xi8> into memref<?x4xf32>
   return
 }

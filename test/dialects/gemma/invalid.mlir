@@ -1659,7 +1659,24 @@ func.func @weight_quantized_vector() -> tensor<8xbf16> {
 
 // int8 activations are for the integer products of quantized weights.
 func.func @int8_activations_float_format() -> tensor<16x8xbf16> {
-  // expected-error @+1 {{'gemma.weight' op int8_activations needs a quantized format}}
-  %w = gemma.weight "w" {format = "bf16", int8_activations} : tensor<16x8xbf16>
+  // expected-error @+1 {{'gemma.weight' op activations 'int8' need a quantized format, not bf16}}
+  %w = gemma.weight "w" {format = "bf16", activations = "int8"} : tensor<16x8xbf16>
   return %w : tensor<16x8xbf16>
+}
+
+// -----
+
+// bf16 activations are for the bf16 products of bf16 weights.
+func.func @bf16_activations_quantized() -> tensor<16x32xbf16> {
+  // expected-error @+1 {{'gemma.weight' op activations 'bf16' need the bf16 format, not q4_0}}
+  %w = gemma.weight "w" {format = "q4_0", activations = "bf16"} : tensor<16x32xbf16>
+  return %w : tensor<16x32xbf16>
+}
+
+// -----
+
+func.func @unknown_activations() -> tensor<16x8xf32> {
+  // expected-error @+1 {{'gemma.weight' op has unknown activations 'fp8' (known: int8, bf16)}}
+  %w = gemma.weight "w" {activations = "fp8"} : tensor<16x8xf32>
+  return %w : tensor<16x8xf32>
 }

@@ -24,7 +24,7 @@ std::vector<float> JitModel::run(const std::vector<int32_t> &tokens, int64_t sta
 
 std::unique_ptr<JitModel> jitCompile(mlir::ModuleOp module, const gemma::WeightLookup &weights,
                                      int64_t maxChunk, int64_t vectorWidth, int64_t workers,
-                                     const std::string &integerDot) {
+                                     const std::string &integerDot, bool bf16Dot) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   auto model = std::make_unique<JitModel>();
@@ -33,7 +33,7 @@ std::unique_ptr<JitModel> jitCompile(mlir::ModuleOp module, const gemma::WeightL
   mlir::FailureOr<MemoryPlan> plan;
   if (mlir::succeeded(formAndPlanDispatches(module, maxChunk)))
     plan = readMemoryPlan(module);
-  if (mlir::failed(plan) || mlir::failed(lowerDispatchesToLLVM(module, vectorWidth, integerDot))) {
+  if (mlir::failed(plan) || mlir::failed(lowerDispatchesToLLVM(module, vectorWidth, integerDot, bf16Dot))) {
     ADD_FAILURE() << "lowering failed";
     return nullptr;
   }

@@ -33,9 +33,10 @@ struct JitModel {
 };
 
 /// Lowers `module` in place for `vectorWidth` f32 lanes (and the int8 dot product
-/// `integerDot`) and JIT-loads it, to run on `workers` threads; null after a test failure.
+/// `integerDot`, vdpbf16ps with `bf16Dot`) and JIT-loads it, to run on `workers` threads; null after a test failure.
 std::unique_ptr<JitModel> jitCompile(mlir::ModuleOp module, const gemma::WeightLookup &weights,
                                      int64_t maxChunk, int64_t vectorWidth = 8,
-                                     int64_t workers = 1, const std::string &integerDot = "none");
+                                     int64_t workers = 1, const std::string &integerDot = "none",
+                                     bool bf16Dot = false);
 
 } // namespace gemc::test

@@ -60,9 +60,12 @@ patterns:
   ASSERT_TRUE(bool(json)) << llvm::toString(json.takeError());
   EXPECT_EQ(json->formatFor(matrix("m.layers.2.mlp.down_proj.weight")), WeightFormat::Q8_0);
   EXPECT_EQ(json->formatFor(matrix("m.layers.2.self_attn.q_proj.weight")), std::nullopt);
-  EXPECT_FALSE(config->int8Activations); // f32 unless asked
-  EXPECT_FALSE(QuantConfig::parse("activations: f32", "c.yaml")->int8Activations);
-  EXPECT_TRUE(QuantConfig::parse("default: q4_0\nactivations: int8", "c.yaml")->int8Activations);
+  EXPECT_EQ(config->activations, ActivationFormat::F32); // f32 unless asked
+  EXPECT_EQ(QuantConfig::parse("activations: f32", "c.yaml")->activations, ActivationFormat::F32);
+  EXPECT_EQ(QuantConfig::parse("default: q4_0\nactivations: int8", "c.yaml")->activations,
+            ActivationFormat::Int8);
+  EXPECT_EQ(QuantConfig::parse("activations: bf16", "c.yaml")->activations,
+            ActivationFormat::BF16);
 }
 
 TEST(QuantConfigTest, BrokenConfigsSayWhatAndWhere) {
@@ -75,7 +78,7 @@ TEST(QuantConfigTest, BrokenConfigsSayWhatAndWhere) {
       {"classes:\n  mlp: [q4_0]", "config.yaml:2:9: classes.mlp: expected a string"},
       {"quant: q4_0",
        "config.yaml:1:1: unknown key 'quant' (expected default, classes, patterns, activations)"},
-      {"activations: int4", "config.yaml:1:14: activations: 'int4' is not f32 or int8"},
+      {"activations: int4", "config.yaml:1:14: activations: 'int4' is not f32, int8 or bf16"},
       {"classes: q4_0", "config.yaml:1:10: classes: expected a mapping"},
       {"patterns: {\"[\": q4_0}", "config.yaml:1:12: patterns: '[' is not a valid pattern"},
       {"- q4_0", "config.yaml: expected a mapping with default, classes or patterns"},

@@ -158,7 +158,7 @@ TEST(WeightFormatTest, ActivationsRoundToInt8Blocks) {
   expected[32] = -127, expected[33] = 2, expected[34] = 2;
   EXPECT_EQ(std::vector<int8_t>(q, q + 64), expected); // 35..63 zero: the padding
   std::vector<float> values = row;
-  roundTripActivations(values.data(), 40);
+  roundTripActivations(ActivationFormat::Int8, values.data(), 40);
   EXPECT_EQ(values[1], 2.0f);
   EXPECT_EQ(values[33], 4.0f);
   EXPECT_EQ(values[32], -254.0f);
@@ -166,6 +166,28 @@ TEST(WeightFormatTest, ActivationsRoundToInt8Blocks) {
   std::vector<float> zeros(32, 0.0f); // scale 0: every q is 0, no division by zero
   quantizeActivations(zeros.data(), 32, stored.data());
   EXPECT_EQ(std::count(stored.begin(), stored.begin() + 36, 0), 36);
+}
+
+TEST(WeightFormatTest, Bf16ActivationsRoundToNearestTiesToEven) {
+  // bf16 keeps 7 mantissa bits: 1 + 2^-8 lies halfway between 1 and 1 + 2^-7 (even: 1), and
+  // 1 + 3 * 2^-8 halfway between 1 + 2^-7 and 1 + 2^-6 (even: 1 + 2^-6).
+  std::vector<float> values = {1.0f + 0x1p-8f, 1.0f + 3 * 0x1p-8f, 1.0f + 0x1p-8f + 0x1p-20f,
+                               -(1.0f + 0x1p-8f + 0x1p-20f), 0.0f};
+  roundTripActivations(ActivationFormat::BF16, values.data(), 5);
+  EXPECT_EQ(values, (std::vector<float>{1.0f, 1.0f + 0x1p-6f, 1.0f + 0x1p-7f,
+                                        -(1.0f + 0x1p-7f), 0.0f}));
+  std::vector<float> untouched = {1.0f + 0x1p-8f};
+  roundTripActivations(ActivationFormat::F32, untouched.data(), 1);
+  EXPECT_EQ(untouched[0], 1.0f + 0x1p-8f);
+  // Which weights round their input, and the names.
+  EXPECT_TRUE(roundsActivationsFor(ActivationFormat::Int8, WeightFormat::Q4_1));
+  EXPECT_FALSE(roundsActivationsFor(ActivationFormat::Int8, WeightFormat::BF16));
+  EXPECT_TRUE(roundsActivationsFor(ActivationFormat::BF16, WeightFormat::BF16));
+  EXPECT_FALSE(roundsActivationsFor(ActivationFormat::BF16, WeightFormat::F16));
+  EXPECT_FALSE(roundsActivationsFor(ActivationFormat::F32, WeightFormat::Q4_0));
+  EXPECT_EQ(parseActivationFormat("bf16"), ActivationFormat::BF16);
+  EXPECT_EQ(parseActivationFormat("int4"), std::nullopt);
+  EXPECT_EQ(activationFormatName(ActivationFormat::Int8), "int8");
 }
 
 TEST(WeightFormatTest, RowBytesAndNames) {
