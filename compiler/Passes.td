@@ -67,9 +67,9 @@ def LowerDispatchesToCpu : Pass<"gemc-lower-dispatches-to-cpu", "::mlir::ModuleO
     Option<"integerDot", "integer-dot", "std::string", "\"none\"",
            "the CPU's int8 dot product for int8 activations: vnni (vpdpbusd), maddubs "
            "(vpmaddubsw + vpmaddwd), sdot (NEON dotprod) or none (f32 products)">,
-    Option<"bf16Dot", "bf16-dot", "bool", "false",
-           "the CPU has vdpbf16ps (AVX512-BF16) for bf16 activations; without it, f32 "
-           "products">,
+    Option<"bf16Dot", "bf16-dot", "std::string", "\"none\"",
+           "where bf16 activations use vdpbf16ps (AVX512-BF16): all calls, decode steps "
+           "(calls of fewer than 16 tokens) or none (f32 products)">,
   ];
   let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect", "::mlir::arith::ArithDialect",

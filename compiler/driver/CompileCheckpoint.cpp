@@ -217,7 +217,7 @@ llvm::Expected<CompileReport> compileForCpu(LoadedModel &model, const CompileOpt
   if (!plan)
     return plan.takeError();
   if (failed(lowerDispatchesToLLVM(module, target.vectorWidth, integerDotOf(target),
-                                   hasBf16Dot(target))))
+                                   bf16DotOf(target))))
     return makeError("{}: lowering to LLVM failed (a gemc bug)", options.checkpoint);
   if (options.emit == "llvm")
     return earlyOutput(writeFile(options.output, printed(module)));

@@ -26,6 +26,14 @@ std::optional<IntegerDot> parseIntegerDot(llvm::StringRef name) {
       .Default(std::nullopt);
 }
 
+std::optional<Bf16Dot> parseBf16Dot(llvm::StringRef name) {
+  return llvm::StringSwitch<std::optional<Bf16Dot>>(name)
+      .Case("none", Bf16Dot::None)
+      .Case("decode", Bf16Dot::Decode)
+      .Case("all", Bf16Dot::All)
+      .Default(std::nullopt);
+}
+
 Value KernelBuilder::index(int64_t value) { return arith::ConstantIndexOp::create(b_, value); }
 
 Value KernelBuilder::f32(double value) {
@@ -36,6 +44,16 @@ Value KernelBuilder::splat(Value value, Type type) {
   if (!isa<VectorType>(type))
     return value;
   return vector::BroadcastOp::create(b_, type, value);
+}
+
+void KernelBuilder::ifElse(Value condition, function_ref<void()> thenBody,
+                           function_ref<void()> elseBody) {
+  auto ifOp = scf::IfOp::create(b_, condition, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b_);
+  b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  thenBody();
+  b_.setInsertionPoint(ifOp.elseBlock()->getTerminator());
+  elseBody();
 }
 
 void KernelBuilder::loop(Value lower, Value upper, int64_t step,
@@ -617,9 +635,12 @@ void KernelBuilder::linear(Value x, const WeightRows &w, ValueRange wPrefix, int
   // not depend on how many workers share the rows.
   constexpr int64_t kPassTokens = 16;
   bool integer = integerTiles(x, w);
-  bool bf16Pairs = bf16Dot_ && w.format == WeightFormat::BF16 &&
-                   cast<MemRefType>(x.getType()).getElementType().isBF16() &&
-                   w.columns % kQuantBlock == 0;
+  // vdpbf16ps for bf16 activations times bf16 rows of whole blocks: in every call, or (Decode)
+  // only in calls of fewer than kPassTokens tokens, the others widening both to f32.
+  bool bf16Rows = bf16Dot_ != Bf16Dot::None && w.format == WeightFormat::BF16 &&
+                  cast<MemRefType>(x.getType()).getElementType().isBF16() &&
+                  w.columns % kQuantBlock == 0;
+  bool bf16Pairs = bf16Rows; // in the code being emitted
   LinearTiling tiling = linearTiling(w.columns, integer);
   bool multipass = tiling.columns < w.columns; // then w.columns is whole blocks
   Value tokens = gathered ? gathered->count : rows(x);
@@ -682,11 +703,23 @@ void KernelBuilder::linear(Value x, const WeightRows &w, ValueRange wPrefix, int
       loop(tokenTiles, tokens, 1, [&](Value t) { tile(pass, o, numTileRows, t, 1); });
     });
   };
-  loop(index(0), passes, 1, [&](Value pass) {
-    rowsOfTiles(pass, begin, end, tiling.rows);
-    if (numRows % tiling.rows)
-      rowsOfTiles(pass, tailBegin, index(numRows), 1);
-  });
+  auto allPasses = [&] {
+    loop(index(0), passes, 1, [&](Value pass) {
+      rowsOfTiles(pass, begin, end, tiling.rows);
+      if (numRows % tiling.rows)
+        rowsOfTiles(pass, tailBegin, index(numRows), 1);
+    });
+  };
+  if (!bf16Rows || bf16Dot_ == Bf16Dot::All)
+    return allPasses();
+  Value many = arith::CmpIOp::create(b_, arith::CmpIPredicate::uge, tokens, index(kPassTokens));
+  auto passesWith = [&](bool pairs) {
+    return [&, pairs] {
+      bf16Pairs = pairs;
+      allPasses();
+    };
+  };
+  ifElse(many, passesWith(false), passesWith(true));
 }
 
 void KernelBuilder::map(ValueRange sources, Value dst, int64_t width,

@@ -62,13 +62,25 @@ enum class IntegerDot {
 /// "vnni", "maddubs", "sdot", "none".
 std::optional<IntegerDot> parseIntegerDot(llvm::StringRef name);
 
+/// Which calls multiply bf16 activations by bf16 weights with AVX512-BF16's vdpbf16ps (the
+/// others widen both to f32 and use FMAs: the same products). vdpbf16ps does 32 multiplies to
+/// an FMA's 16, but Sapphire Rapids issues one every 2 cycles against two FMAs a cycle
+/// (measured), so there it pays only in decode steps, which wait for memory either way.
+enum class Bf16Dot {
+  None,   // no vdpbf16ps
+  Decode, // calls of fewer than 16 tokens (Intel)
+  All,    // every call (AMD Zen 4 and 5)
+};
+/// "none", "decode", "all".
+std::optional<Bf16Dot> parseBf16Dot(llvm::StringRef name);
+
 class KernelBuilder {
 public:
-  /// `bf16Dot`: the CPU has AVX512-BF16's vdpbf16ps (and vectorWidth is 16).
+  /// `bf16Dot` needs 16 lanes.
   KernelBuilder(mlir::ImplicitLocOpBuilder &builder, int64_t vectorWidth,
-                IntegerDot integerDot = IntegerDot::None, bool bf16Dot = false)
+                IntegerDot integerDot = IntegerDot::None, Bf16Dot bf16Dot = Bf16Dot::None)
       : b_(builder), vectorWidth_(vectorWidth), integerDot_(integerDot),
-        bf16Dot_(bf16Dot && vectorWidth == 16) {}
+        bf16Dot_(vectorWidth == 16 ? bf16Dot : Bf16Dot::None) {}
 
   /// The worker running this code and the number of workers (index values).
   void setWorkers(mlir::Value worker, mlir::Value workers) {
@@ -161,6 +173,9 @@ public:
   /// [T, n].
   void linear(mlir::Value x, const WeightRows &w, mlir::ValueRange wPrefix, int64_t firstRow,
               int64_t numRows, mlir::Value out, const GatheredTokens *gathered = nullptr);
+  /// if (condition) thenBody() else elseBody()
+  void ifElse(mlir::Value condition, llvm::function_ref<void()> thenBody,
+              llvm::function_ref<void()> elseBody);
   /// How linear tiles its work: output channels x tokens computed together in registers, and
   /// the columns of a pass (a multiple of 32 dividing the row, or the whole row) when a call
   /// has 16 tokens or more (with fewer, every row streams whole).
@@ -253,7 +268,7 @@ private:
   mlir::ImplicitLocOpBuilder &b_;
   int64_t vectorWidth_;
   IntegerDot integerDot_;
-  bool bf16Dot_;
+  Bf16Dot bf16Dot_;
   mlir::Value worker_, workers_;
 };
 

@@ -39,7 +39,8 @@ ArrayRef<int64_t> shapeOf(Value value) { return cast<ShapedType>(value.getType()
 
 class KernelGenerator {
 public:
-  KernelGenerator(func::FuncOp kernel, int64_t vectorWidth, IntegerDot integerDot, bool bf16Dot)
+  KernelGenerator(func::FuncOp kernel, int64_t vectorWidth, IntegerDot integerDot,
+                  Bf16Dot bf16Dot)
       : kernel_(kernel), b_(kernel.getLoc(), kernel.getContext()),
         k_(b_, vectorWidth, integerDot, bf16Dot) {}
 
@@ -526,6 +527,11 @@ struct LowerDispatchesToCpuPass : impl::LowerDispatchesToCpuBase<LowerDispatches
       module.emitError("integer-dot must be vnni, maddubs, sdot or none");
       return signalPassFailure();
     }
+    std::optional<Bf16Dot> pairs = parseBf16Dot(bf16Dot);
+    if (!pairs) {
+      module.emitError("bf16-dot must be all, decode or none");
+      return signalPassFailure();
+    }
     OpBuilder builder(forward);
     auto pointer = LLVM::LLVMPointerType::get(builder.getContext());
     Type index = builder.getIndexType();
@@ -533,7 +539,7 @@ struct LowerDispatchesToCpuPass : impl::LowerDispatchesToCpuBase<LowerDispatches
     for (auto [i, dispatch] : llvm::enumerate(forward.getOps<exec::DispatchOp>())) {
       auto kernel = func::FuncOp::create(builder, dispatch.getLoc(),
                                          kernelSymbol(i, dispatch.getName().str()), type);
-      if (failed(KernelGenerator(kernel, vectorWidth, *dot, bf16Dot).generate(dispatch)))
+      if (failed(KernelGenerator(kernel, vectorWidth, *dot, *pairs).generate(dispatch)))
         return signalPassFailure();
     }
     forward.erase();

@@ -53,7 +53,8 @@ std::string formAndPlanPipeline(int64_t maxChunk, bool oneStepEach) {
                      oneStepEach ? "gemc-split-dispatches," : "");
 }
 
-std::string cpuKernelPipeline(int64_t vectorWidth, const std::string &integerDot, bool bf16Dot) {
+std::string cpuKernelPipeline(int64_t vectorWidth, const std::string &integerDot,
+                              const std::string &bf16Dot) {
   return fmt::format("gemc-lower-dispatches-to-cpu{{vector-width={} integer-dot={} bf16-dot={}}},"
                      "gemc-approximate-math,{}",
                      vectorWidth, integerDot, bf16Dot, kToLLVM);
@@ -79,8 +80,8 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
   Option<std::string> integerDot{*this, "integer-dot",
                                  llvm::cl::desc("vnni, maddubs, sdot or none"),
                                  llvm::cl::init("none")};
-  Option<bool> bf16Dot{*this, "bf16-dot", llvm::cl::desc("the CPU has vdpbf16ps"),
-                       llvm::cl::init(false)};
+  Option<std::string> bf16Dot{*this, "bf16-dot", llvm::cl::desc("all, decode or none"),
+                              llvm::cl::init("none")};
 };
 
 void addPasses(OpPassManager &pm, const std::string &passes) {
@@ -130,7 +131,8 @@ LogicalResult formAndPlanDispatches(ModuleOp module, int64_t maxChunk, bool oneS
 }
 
 LogicalResult lowerDispatchesToLLVM(ModuleOp module, int64_t vectorWidth,
-                                    const std::string &integerDot, bool bf16Dot) {
+                                    const std::string &integerDot,
+                                    const std::string &bf16Dot) {
   return runPipeline(module, cpuKernelPipeline(vectorWidth, integerDot, bf16Dot));
 }
 

@@ -16,10 +16,11 @@ mlir::LogicalResult formAndPlanDispatches(mlir::ModuleOp module, int64_t maxChun
 /// The CPU half, on a planned module: gemc-lower-dispatches-to-cpu, then the upstream
 /// conversions of scf, vector, memref, math, arith and func to the LLVM dialect. `integerDot`
 /// names the CPU's int8 dot product (KernelBuilder.h's IntegerDot, CpuTarget's integerDot);
-/// `bf16Dot`: the CPU has vdpbf16ps (CpuTarget's hasBf16Dot).
+/// `bf16Dot` says where bf16 activations use vdpbf16ps (KernelBuilder.h's Bf16Dot,
+/// CpuTarget's bf16DotOf).
 mlir::LogicalResult lowerDispatchesToLLVM(mlir::ModuleOp module, int64_t vectorWidth,
                                           const std::string &integerDot = "none",
-                                          bool bf16Dot = false);
+                                          const std::string &bf16Dot = "none");
 
 /// One dispatch's compute shader: a SPIR-V module whose entry point is `name`, and its grid of
 /// `perToken * T + fixed` workgroups.

@@ -78,8 +78,10 @@ static bool hasFeature(const CpuTarget &target, llvm::StringRef feature) {
   return llvm::any_of(list, [&](llvm::StringRef f) { return f.consume_front("+") && f == feature; });
 }
 
-bool hasBf16Dot(const CpuTarget &target) {
-  return target.vectorWidth == 16 && hasFeature(target, "avx512bf16");
+std::string bf16DotOf(const CpuTarget &target) {
+  if (target.vectorWidth != 16 || !hasFeature(target, "avx512bf16"))
+    return "none";
+  return llvm::StringRef(target.tuneCpu).starts_with("znver") ? "all" : "decode";
 }
 
 std::string integerDotOf(const CpuTarget &target) {

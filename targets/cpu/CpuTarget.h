@@ -25,9 +25,11 @@ struct CpuTarget {
 /// The int8 dot product `target` has for int8 activations (gemc-lower-dispatches-to-cpu's
 /// integer-dot): vnni (AVX512-VNNI, AVX-VNNI), maddubs (AVX2, AVX512BW), sdot (dotprod), none.
 std::string integerDotOf(const CpuTarget &target);
-/// Whether `target` has vdpbf16ps (AVX512-BF16) at 16 lanes for bf16 activations
-/// (gemc-lower-dispatches-to-cpu's bf16-dot).
-bool hasBf16Dot(const CpuTarget &target);
+/// Where `target` multiplies bf16 activations with vdpbf16ps (gemc-lower-dispatches-to-cpu's
+/// bf16-dot): none without AVX512-BF16 at 16 lanes; all on AMD (znver4, znver5: 32 products
+/// an instruction, as fast as an FMA's 16); decode on the others (Intel: Sapphire Rapids
+/// issues it at half the FMA rate, measured), so that their prefill keeps the FMAs.
+std::string bf16DotOf(const CpuTarget &target);
 
 /// Whether `target`'s code is for the architecture gemc itself runs on (x86-64 or aarch64):
 /// programs built with gemc (gemc-run, the runtime library) exist only for that one.

@@ -24,7 +24,8 @@ std::vector<float> JitModel::run(const std::vector<int32_t> &tokens, int64_t sta
 
 std::unique_ptr<JitModel> jitCompile(mlir::ModuleOp module, const gemma::WeightLookup &weights,
                                      int64_t maxChunk, int64_t vectorWidth, int64_t workers,
-                                     const std::string &integerDot, bool bf16Dot) {
+                                     const std::string &integerDot,
+                                     const std::string &bf16Dot) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   auto model = std::make_unique<JitModel>();

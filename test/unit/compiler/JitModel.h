@@ -37,6 +37,6 @@ struct JitModel {
 std::unique_ptr<JitModel> jitCompile(mlir::ModuleOp module, const gemma::WeightLookup &weights,
                                      int64_t maxChunk, int64_t vectorWidth = 8,
                                      int64_t workers = 1, const std::string &integerDot = "none",
-                                     bool bf16Dot = false);
+                                     const std::string &bf16Dot = "none");
 
 } // namespace gemc::test

@@ -228,7 +228,8 @@ TEST_P(LoweredOps, MatchInterpreter) {
   }
   std::unique_ptr<test::JitModel> jit =
       test::jitCompile(*module, lookup, /*maxChunk=*/3, vectorWidth, workers,
-                       dot.empty() || bf16 ? "none" : dot.str(), dot == "dpbf16");
+                       dot.empty() || bf16 ? "none" : dot.str(),
+                       dot == "dpbf16" ? "all" : "none");
   ASSERT_TRUE(jit);
   std::vector<float> actual;
   for (auto [start, count] : calls) {
