@@ -30,6 +30,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -153,7 +154,7 @@ std::string replaceAll(std::string text, const std::string &from, const std::str
 /// Whether this CPU runs the instructions of dot product `dot` at `vectorWidth` lanes.
 bool hostHas(const std::string &dot, int64_t vectorWidth) {
   const CpuFeatureSet &host = hostCpuFeatures();
-  if (dot == "dpbf16")
+  if (dot == "dpbf16" || dot == "decode")
     return vectorWidth == 16 && host.contains("avx512bf16");
   if (dot == "vnni")
     return vectorWidth == 16 ? host.contains("avx512vnni")
@@ -166,7 +167,8 @@ bool hostHas(const std::string &dot, int64_t vectorWidth) {
 
 /// An op, a hidden size, the format every matrix is stored in ("": the checkpoint's;
 /// "q4_0/int8/vnni": int8 activations and that dot product; "bf16/bf16/dpbf16": bf16
-/// activations and vdpbf16ps, or "none"), the vector width and the number of workers.
+/// activations and vdpbf16ps in every call, "decode" in calls of fewer than 16 tokens, or
+/// "none"), the vector width and the number of workers.
 class LoweredOps : public ::testing::TestWithParam<
                        std::tuple<OpCase, int64_t, std::string, int64_t, int64_t>> {};
 
@@ -217,8 +219,15 @@ TEST_P(LoweredOps, MatchInterpreter) {
       }
     });
 
-  const std::vector<int32_t> ids = {2, 7, 0, 10, 5, 5, 1};
-  const std::vector<std::pair<size_t, size_t>> calls = {{0, 3}, {3, 1}, {4, 3}};
+  std::vector<int32_t> ids = {2, 7, 0, 10, 5, 5, 1};
+  std::vector<std::pair<size_t, size_t>> calls = {{0, 3}, {3, 1}, {4, 3}};
+  if (dot == "decode") { // both sides of the 16-token branch
+    ids = {2, 7, 0, 10, 5, 5, 1, 3, 9, 4, 8, 6, 2, 2, 10, 0, 7, 1, 5, 9};
+    calls = {{0, 17}, {17, 1}, {18, 2}};
+  }
+  int64_t maxChunk = int64_t(std::max_element(calls.begin(), calls.end(), [](auto a, auto b) {
+                               return a.second < b.second;
+                             })->second);
   std::vector<float> expected;
   gemma::Interpreter interpreter(module->lookupSymbol<mlir::func::FuncOp>("forward"), lookup);
   for (auto [start, count] : calls) {
@@ -227,9 +236,9 @@ TEST_P(LoweredOps, MatchInterpreter) {
     expected.insert(expected.end(), logits->data.begin(), logits->data.end());
   }
   std::unique_ptr<test::JitModel> jit =
-      test::jitCompile(*module, lookup, /*maxChunk=*/3, vectorWidth, workers,
+      test::jitCompile(*module, lookup, maxChunk, vectorWidth, workers,
                        dot.empty() || bf16 ? "none" : dot.str(),
-                       dot == "dpbf16" ? "all" : "none");
+                       dot == "dpbf16" ? "all" : dot == "decode" ? "decode" : "none");
   ASSERT_TRUE(jit);
   std::vector<float> actual;
   for (auto [start, count] : calls) {
@@ -293,6 +302,7 @@ INSTANTIATE_TEST_SUITE_P(EveryOpInt8, LoweredOps,
 INSTANTIATE_TEST_SUITE_P(EveryOpBf16, LoweredOps,
                          ::testing::Combine(::testing::ValuesIn(opCases()),
                                             ::testing::Values(64, 21),
-                                            ::testing::Values("bf16/bf16/none", "bf16/bf16/dpbf16"),
+                                            ::testing::Values("bf16/bf16/none", "bf16/bf16/dpbf16",
+                                                              "bf16/bf16/decode"),
                                             ::testing::Values(8, 16), ::testing::Values(3)),
                          caseName);
