@@ -49,12 +49,11 @@ bool WorkerChoice::useAll(int64_t tokens) {
   // With free cores at the start, one worker is first measured at the first probe, as if it
   // had been as fast as all: a probe costs a whole call, and early calls are the ones a user
   // times (a prompt's second chunk, a short benchmark).
-  bool allFaster = measured[0] == 0 || measured[1] <= measured[0];
+  double one = measured[0] == 0 ? measured[1] : measured[0];
+  bool allFaster = measured[1] <= one;
   // A probe costs what the slower choice costs: probing every kProbeInterval calls times the
   // ratio of the two keeps probes to about 1 / kProbeInterval of the time.
-  double ratio = measured[0] == 0 ? 1.0
-                                  : std::max(measured[0], measured[1]) /
-                                        std::min(measured[0], measured[1]);
+  double ratio = std::max(one, measured[1]) / std::min(one, measured[1]);
   double interval = double(kProbeInterval) * std::min(ratio, 1024.0);
   if (double(call - kind.lastProbe) < interval)
     return allFaster;

@@ -176,22 +176,27 @@ void KernelBuilder::roundRowsToBf16(Value x, Value out, int64_t columns) {
   auto [begin, end] = share(rows(x));
   loop(begin, end, 1, [&](Value r) {
     chunks(columns, [&](Value i, VectorType type) {
-      // bits + 0x7FFF + (bit 16 of bits), high half: to nearest, ties to even.
-      auto bitsType = type.clone(b_.getI32Type());
-      auto constant = [&](int64_t value) {
-        return arith::ConstantOp::create(
-            b_, DenseElementsAttr::get(bitsType, b_.getI32IntegerAttr(int32_t(value))));
-      };
-      Value bits = arith::BitcastOp::create(b_, bitsType, load(x, {r}, i, type));
-      Value odd = arith::AndIOp::create(
-          b_, arith::ShRUIOp::create(b_, bits, constant(16)), constant(1));
-      Value rounded = arith::AddIOp::create(
-          b_, bits, arith::AddIOp::create(b_, constant(0x7FFF), odd));
-      Value high = arith::TruncIOp::create(b_, type.clone(b_.getI16Type()),
-                                           arith::ShRUIOp::create(b_, rounded, constant(16)));
-      store(arith::BitcastOp::create(b_, type.clone(b_.getBF16Type()), high), out, {r}, i);
+      Value bits = roundToBf16Bits(load(x, {r}, i, type));
+      store(arith::BitcastOp::create(b_, type.clone(b_.getBF16Type()), bits), out, {r}, i);
     });
   });
+}
+
+Value KernelBuilder::roundToBf16Bits(Value values) {
+  // bits + 0x7FFF + (bit 16 of bits), high half: to nearest, ties to even.
+  Type f32Type = values.getType(), i32Type = b_.getI32Type(), i16Type = b_.getI16Type();
+  if (auto vector = dyn_cast<VectorType>(f32Type)) {
+    i32Type = vector.clone(i32Type);
+    i16Type = vector.clone(i16Type);
+  }
+  auto constant = [&](int64_t value) {
+    return splat(arith::ConstantOp::create(b_, b_.getI32IntegerAttr(int32_t(value))), i32Type);
+  };
+  Value bits = arith::BitcastOp::create(b_, i32Type, values);
+  Value odd = arith::AndIOp::create(b_, arith::ShRUIOp::create(b_, bits, constant(16)),
+                                    constant(1));
+  Value rounded = arith::AddIOp::create(b_, bits, arith::AddIOp::create(b_, constant(0x7FFF), odd));
+  return arith::TruncIOp::create(b_, i16Type, arith::ShRUIOp::create(b_, rounded, constant(16)));
 }
 
 WeightRows KernelBuilder::plainRows(Value memref) {

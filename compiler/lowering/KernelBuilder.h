@@ -127,6 +127,9 @@ public:
   /// Rounds each of this worker's rows of f32 [R, columns] `x` to bf16 (to nearest, ties to
   /// even, as WeightFormat.h's bf16), the rows of bf16 [R, columns] `out`.
   void roundRowsToBf16(mlir::Value x, mlir::Value out, int64_t columns);
+  /// The bf16 bits (i16, scalar or vector) of f32 `values` rounded to nearest, ties to even,
+  /// as WeightFormat.h rounds them.
+  mlir::Value roundToBf16Bits(mlir::Value values);
   /// A float memref (f32, bf16 or f16) as weight rows of its last dimension.
   WeightRows plainRows(mlir::Value memref);
   /// Whole blocks of 32 columns [firstBlock, endBlock), and with `rowEnd` the short block that

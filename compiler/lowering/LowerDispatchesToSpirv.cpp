@@ -385,21 +385,15 @@ Value SpirvKernelGenerator::bf16ToF32(Value bits) {
   return arith::BitcastOp::create(b_, b_.getF32Type(), arith::ShLIOp::create(b_, wide, i32(16)));
 }
 
-/// bf16 activations (WeightFormat.h): a workgroup per row, its invocations splitting the row;
-/// each value's bits rounded to nearest, ties to even, into their high half.
+/// bf16 activations (WeightFormat.h): a workgroup per row, its invocations splitting the row.
 Grid SpirvKernelGenerator::roundRowsToBf16(exec::QuantizeRowsOp op) {
   const Access &x = accesses_[op.getX()], &out = accesses_[op.getOut()];
   int64_t columns = op.columns();
   Value xRow = add(index(x.offset), mul(group_, index(columns)));
   Value outRow = add(index(out.offset), mul(group_, index(columns)));
   k_.loop(tid_, index(columns), kWorkgroupSize, [&](Value i) {
-    Value bits = arith::BitcastOp::create(
-        b_, b_.getI32Type(), memref::LoadOp::create(b_, x.data, ValueRange{add(xRow, i)}));
-    Value odd = arith::AndIOp::create(b_, arith::ShRUIOp::create(b_, bits, i32(16)), i32(1));
-    Value rounded = arith::AddIOp::create(b_, bits, arith::AddIOp::create(b_, i32(0x7FFF), odd));
-    Value high = arith::TruncIOp::create(b_, b_.getI16Type(),
-                                         arith::ShRUIOp::create(b_, rounded, i32(16)));
-    memref::StoreOp::create(b_, high, out.data, ValueRange{add(outRow, i)});
+    Value value = memref::LoadOp::create(b_, x.data, ValueRange{add(xRow, i)});
+    memref::StoreOp::create(b_, k_.roundToBf16Bits(value), out.data, ValueRange{add(outRow, i)});
   });
   return {out.shape.size() == 3 ? out.shape[1] : 1, 0};
 }

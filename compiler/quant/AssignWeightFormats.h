@@ -2,9 +2,10 @@
 //
 // Sets the `format` of every gemma.weight whose checkpoint tensor the config stores in another
 // format than its own dtype, and the `activations` of every matrix whose products round their
-// input (the config's `activations`, for the weight formats they apply to). From then on the module itself says how each weight is stored:
-// the reference interpreter decodes rows as that format stores them, the memory plan sizes the
-// weight section from it, the artifact writer quantizes into it and the lowering reads it.
+// input (the config's `activations`, for the weight formats they apply to). From then on the
+// module itself says how each weight is stored: the reference interpreter decodes rows as that
+// format stores them, the memory plan sizes the weight section from it, the artifact writer
+// quantizes into it and the lowering reads it.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
