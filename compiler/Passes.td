@@ -3,6 +3,7 @@
 // From the gemma dialect to a target's kernels, in three steps:
 //   gemc-form-dispatches       gemma ops -> exec buffers and dispatches (target-neutral)
 //   gemc-split-dispatches      one step per dispatch (GPU targets)
+//   gemc-tile-weight-rows      integer-product weights stored in row tiles (CPU targets)
 //   gemc-plan-buffers          places every exec buffer (target-neutral)
 //   gemc-lower-dispatches-to-cpu   each dispatch -> a CPU kernel function
 //   gemc-lower-dispatches-to-spirv each dispatch -> a SPIR-V compute shader (Vulkan)
@@ -52,6 +53,22 @@ def PlanBuffers : Pass<"gemc-plan-buffers", "::mlir::ModuleOp"> {
     `exec.kv_per_context_bytes`, `exec.scratch_bytes`). After this pass the IR is the one
     record of where everything lives: kernels, the dispatch table and the artifact read it.
   }];
+}
+
+def TileWeightRows : Pass<"gemc-tile-weight-rows", "::mlir::ModuleOp"> {
+  let summary = "Store the weights of integer dot products in row tiles (CPU targets)";
+  let description = [{
+    Sets `tile_rows` on each `exec.weight` whose every use is an `exec.linear` of int8
+    activations over whole tiles of its rows (KernelBuilder.h's integerTileRows for the
+    options' vector width and integer dot product): the artifact then stores its rows in
+    tiles (WeightFormat.h), which the integer tiles read as one stream. Runs before
+    gemc-plan-buffers.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", "8", "f32 lanes per vector">,
+    Option<"integerDot", "integer-dot", "std::string", "\"none\"",
+           "the CPU's int8 dot product: vnni, maddubs, sdot or none">,
+  ];
 }
 
 def LowerDispatchesToCpu : Pass<"gemc-lower-dispatches-to-cpu", "::mlir::ModuleOp"> {

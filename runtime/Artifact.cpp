@@ -138,7 +138,24 @@ std::optional<SyntheticTensor> syntheticTensor(const artifact::Tensor &t, uint8_
       bytes != t.size())
     return std::nullopt;
   return SyntheticTensor{t.name()->string_view(), *format, rows, columns,
-                         t.shape()->size() == 1, weights + t.offset()};
+                         t.shape()->size() == 1, weights + t.offset(), t.tile_rows()};
+}
+
+/// Why the tensor's tile_rows does not describe row tiles of it (WeightFormat.h), or "".
+std::string checkTileRows(const artifact::Tensor &t) {
+  int64_t tile = t.tile_rows();
+  if (tile == 0)
+    return "";
+  std::optional<WeightFormat> stored =
+      t.dtype() ? parseWeightFormat(t.dtype()->string_view()) : std::nullopt;
+  size_t rank = t.shape() ? t.shape()->size() : 0;
+  int64_t matrixRows = rank >= 2 ? t.shape()->Get(rank - 2) : 0;
+  if (!stored || rank < 2 || !canTileRows(*stored, t.shape()->Get(rank - 1)) || tile < 2 ||
+      tile % 2 || matrixRows < 1 || matrixRows % tile)
+    return format("manifest tensor '%s': tile_rows %d does not divide its matrices into tiles "
+                  "of q8_0 or q4_0 rows",
+                  t.name() ? t.name()->c_str() : "?", t.tile_rows());
+  return "";
 }
 
 std::string checkSyntheticTensor(const artifact::Tensor &t) {
@@ -183,6 +200,8 @@ std::string checkManifestFields(const artifact::Manifest &m, uint64_t weightsSiz
                       "(%llu bytes)",
                       t->name() ? t->name()->c_str() : "?", (unsigned long long)t->offset(),
                       (unsigned long long)t->size(), (unsigned long long)weightsSize);
+      if (std::string why = checkTileRows(*t); !why.empty())
+        return why;
       if (std::string why = m.synthetic_weights() ? checkSyntheticTensor(*t) : ""; !why.empty())
         return format("manifest tensor '%s': %s", t->name() ? t->name()->c_str() : "?",
                       why.c_str());
@@ -464,8 +483,11 @@ void MappedArtifact::generateSyntheticWeights() const {
   if (manifest_->tensors())
     for (const artifact::Tensor *t : *manifest_->tensors()) {
       SyntheticTensor tensor = *syntheticTensor(*t, syntheticWeights_.get()); // verified
+      int64_t unit = std::max<int64_t>(1, tensor.tileRows); // pieces of whole tiles
       int64_t rowsPerPiece =
-          std::max<int64_t>(1, kPieceBytes / int64_t(rowBytes(tensor.format, tensor.columns)));
+          std::max<int64_t>(1, kPieceBytes / int64_t(rowBytes(tensor.format, tensor.columns)) /
+                                   unit) *
+          unit;
       for (int64_t row = 0; row < tensor.rows; row += rowsPerPiece)
         pieces.push_back({tensor, row, std::min(tensor.rows, row + rowsPerPiece)});
     }

@@ -94,6 +94,9 @@ void fillSyntheticRows(const SyntheticTensor &tensor, uint64_t seed, int64_t fir
     else
       fillQuantizedRow(tensor, random, bound, row);
   }
+  if (tensor.tileRows)
+    tileRows(tensor.format, tensor.columns, tensor.tileRows, endRow - firstRow,
+             tensor.data + uint64_t(firstRow) * bytes);
 }
 
 } // namespace gemc

@@ -22,16 +22,18 @@
 namespace gemc {
 
 /// One tensor of a synthetic artifact: `rows` rows of `columns` values stored in `format`
-/// (rowBytes each) at `data`; `vector` for rank-1 tensors.
+/// (rowBytes each) at `data`, in tiles of `tileRows` rows if not 0 (WeightFormat.h); `vector`
+/// for rank-1 tensors.
 struct SyntheticTensor {
   std::string_view name;
   WeightFormat format;
   int64_t rows, columns;
   bool vector;
   uint8_t *data;
+  int64_t tileRows = 0;
 };
 
-/// Writes rows [firstRow, endRow) of `tensor` for `seed`.
+/// Writes rows [firstRow, endRow) of `tensor` for `seed` (whole tiles if it has them).
 void fillSyntheticRows(const SyntheticTensor &tensor, uint64_t seed, int64_t firstRow,
                        int64_t endRow);
 

@@ -56,16 +56,17 @@ private:
   Checksum64 sum_;
 };
 
-/// storeRows spread over the hardware threads: quantizing, not I/O, is the slow part of writing
-/// a quantized weight.
+/// storeRows spread over the hardware threads (in whole tiles of `tileRows`, if not 0):
+/// quantizing, not I/O, is the slow part of writing a quantized weight.
 void storeRowsInParallel(DType source, const uint8_t *data, int64_t rows, int64_t columns,
-                         WeightFormat format, uint8_t *out) {
-  int64_t threads = std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, rows);
+                         WeightFormat format, int64_t tileRows, uint8_t *out) {
+  int64_t unit = std::max<int64_t>(tileRows, 1), units = rows / unit;
+  int64_t threads = std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, units);
   uint64_t sourceRow = uint64_t(columns) * dtypeSize(source), storedRow = rowBytes(format, columns);
   auto share = [&](int64_t worker) {
-    int64_t begin = rows * worker / threads, end = rows * (worker + 1) / threads;
+    int64_t begin = units * worker / threads * unit, end = units * (worker + 1) / threads * unit;
     storeRows(source, data + uint64_t(begin) * sourceRow, end - begin, columns, format,
-              out + uint64_t(begin) * storedRow);
+              out + uint64_t(begin) * storedRow, tileRows);
   };
   std::vector<std::thread> workers;
   for (int64_t worker = 1; worker < threads; ++worker)
@@ -85,7 +86,9 @@ llvm::Error writeWeight(SectionWriter &out, const TensorInfo &tensor,
   int64_t rows = columns ? tensor.numElements() / columns : 0;
   uint64_t sourceRow = uint64_t(columns) * dtypeSize(tensor.dtype);
   uint64_t storedRow = rowBytes(entry.format, columns);
-  int64_t piece = int64_t(std::max<uint64_t>(1, kPiece / std::max(sourceRow, storedRow)));
+  // Pieces of whole tiles (the verifier checked that tiles divide the rows).
+  int64_t unit = std::max<int64_t>(entry.tileRows, 1);
+  int64_t piece = int64_t(std::max<uint64_t>(1, kPiece / std::max(sourceRow, storedRow) / unit)) * unit;
   bool copy = storesAsIs(tensor.dtype, entry.format);
   std::vector<uint8_t> stored(copy ? 0 : size_t(std::min(piece, rows)) * storedRow);
   for (int64_t first = 0; first < rows; first += piece) {
@@ -96,7 +99,8 @@ llvm::Error writeWeight(SectionWriter &out, const TensorInfo &tensor,
     if (copy) {
       out.write(source, uint64_t(count) * sourceRow);
     } else {
-      storeRowsInParallel(tensor.dtype, source, count, columns, entry.format, stored.data());
+      storeRowsInParallel(tensor.dtype, source, count, columns, entry.format, entry.tileRows,
+                          stored.data());
       out.write(stored.data(), uint64_t(count) * storedRow);
     }
     releaseMappedPages(tensor, uint64_t(first) * sourceRow, uint64_t(count) * sourceRow);
@@ -156,7 +160,8 @@ buildTensors(flatbuffers::FlatBufferBuilder &fbb, const ArtifactContents &in) {
     const TensorInfo *info = in.checkpoint.find(entry.name);
     tensors.push_back(fb::CreateTensor(fbb, fbb.CreateString(entry.name),
                                        fbb.CreateString(std::string(weightFormatName(entry.format))),
-                                       fbb.CreateVector(info->shape), entry.offset, entry.bytes));
+                                       fbb.CreateVector(info->shape), entry.offset, entry.bytes,
+                                       entry.tileRows));
   }
   return fbb.CreateVector(tensors);
 }

@@ -201,7 +201,7 @@ Value DispatchFormer::weight(Value tensor) {
   b_.setInsertionPointAfter(lastWeight_ ? lastWeight_ : ids_.getDefiningOp());
   placed = exec::WeightOp::create(b_, MemRefType::get(shape, element), op.getNameAttr(),
                                   b_.getStringAttr(weightFormatName(format)),
-                                  b_.getI64IntegerAttr(columns), IntegerAttr());
+                                  b_.getI64IntegerAttr(columns), IntegerAttr(), IntegerAttr());
   lastWeight_ = placed.getDefiningOp();
   if (op.activationFormat() != ActivationFormat::F32)
     rounding_[placed] = op.activationFormat();

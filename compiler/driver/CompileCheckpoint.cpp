@@ -150,13 +150,13 @@ llvm::Expected<TextSupport> textSupport(const std::string &dir, const TextConfig
   return TextSupport{std::move(*generation), std::move(*tokenizer), chatTemplateFor(config)};
 }
 
-/// Dispatches planned (one step each, bindings of at most options.maxBindingBytes, for GPUs)
-/// and read back, or the gemc bug that stopped it.
+/// Dispatches planned for `cpu` (else for GPUs: one step each, bindings of at most
+/// options.maxBindingBytes) and read back, or the gemc bug that stopped it.
 llvm::Expected<MemoryPlan> planDispatches(mlir::ModuleOp module, const CompileOptions &options,
-                                          bool gpu) {
-  if (failed(formAndPlanDispatches(module, options.maxChunk, /*oneStepEach=*/gpu)))
+                                          const CpuKernelOptions *cpu) {
+  if (failed(formAndPlanDispatches(module, options.maxChunk, cpu)))
     return makeError("{}: dispatch formation failed (a gemc bug)", options.checkpoint);
-  mlir::FailureOr<MemoryPlan> plan = readMemoryPlan(module, gpu ? options.maxBindingBytes : 0);
+  mlir::FailureOr<MemoryPlan> plan = readMemoryPlan(module, cpu ? 0 : options.maxBindingBytes);
   if (failed(plan))
     return makeError("{}: the buffer plan is incomplete (a gemc bug)", options.checkpoint);
   return std::move(*plan);
@@ -180,7 +180,7 @@ llvm::Error writeSpirvFiles(const std::string &dir, const std::vector<SpirvKerne
 llvm::Expected<CompileReport> compileForVulkan(LoadedModel &model, const CompileOptions &options,
                                                const CpuTarget &target, TextSupport text) {
   mlir::ModuleOp module = *model.module;
-  llvm::Expected<MemoryPlan> plan = planDispatches(module, options, /*gpu=*/true);
+  llvm::Expected<MemoryPlan> plan = planDispatches(module, options, /*cpu=*/nullptr);
   if (!plan)
     return plan.takeError();
   mlir::FailureOr<std::vector<SpirvKernel>> kernels =
@@ -213,11 +213,11 @@ llvm::Expected<CompileReport> compileForVulkan(LoadedModel &model, const Compile
 llvm::Expected<CompileReport> compileForCpu(LoadedModel &model, const CompileOptions &options,
                                             const CpuTarget &target, TextSupport text) {
   mlir::ModuleOp module = *model.module;
-  llvm::Expected<MemoryPlan> plan = planDispatches(module, options, /*gpu=*/false);
+  CpuKernelOptions cpu{target.vectorWidth, integerDotOf(target), bf16DotOf(target)};
+  llvm::Expected<MemoryPlan> plan = planDispatches(module, options, &cpu);
   if (!plan)
     return plan.takeError();
-  if (failed(lowerDispatchesToLLVM(module, target.vectorWidth, integerDotOf(target),
-                                   bf16DotOf(target))))
+  if (failed(lowerDispatchesToLLVM(module, cpu)))
     return makeError("{}: lowering to LLVM failed (a gemc bug)", options.checkpoint);
   if (options.emit == "llvm")
     return earlyOutput(writeFile(options.output, printed(module)));

@@ -353,12 +353,15 @@ Value KernelBuilder::dot(Value a, ValueRange aPrefix, Value b, ValueRange bPrefi
               wholeRow(rows), kQuantBlock / vectorWidth_)[0];
 }
 
+int64_t integerTileRows(WeightFormat format, int64_t columns, int64_t vectorWidth,
+                        IntegerDot dot) {
+  // Maddubs takes q8_0's products through vpsignb, which AVX-512 lacks.
+  bool maddubsQ8 = format == WeightFormat::Q8_0 && dot == IntegerDot::Maddubs && vectorWidth == 16;
+  return canTileRows(format, columns) && !maddubsQ8 ? 2 * (vectorWidth / 4) : 0;
+}
+
 bool KernelBuilder::integerTiles(Value x, const WeightRows &w) const {
-  bool format = w.format == WeightFormat::Q4_0 ||
-                // Maddubs takes q8_0's products through vpsignb, which AVX-512 lacks.
-                (w.format == WeightFormat::Q8_0 &&
-                 !(integerDot_ == IntegerDot::Maddubs && vectorWidth_ == 16));
-  return isInt8(x) && format && w.columns % kQuantBlock == 0;
+  return isInt8(x) && integerTileRows(w.format, w.columns, vectorWidth_, integerDot_) > 0;
 }
 
 SmallVector<Value> KernelBuilder::bf16Dots(Value a, ArrayRef<SmallVector<Value>> aPrefixes,
@@ -496,25 +499,63 @@ Value KernelBuilder::byteSplat(int64_t value) {
 
 std::pair<Value, Value> KernelBuilder::weightHalves(const WeightRows &w,
                                                     ArrayRef<SmallVector<Value>> rows,
-                                                    Value block, const IntegerScheme &scheme) {
+                                                    ValueRange tile, int64_t group, Value block,
+                                                    const IntegerScheme &scheme) {
+  // Piece p (16 bytes: q4_0's packed nibbles, q8_0's values 16p..16p+15) of each of the
+  // group's rows, side by side: one load from a row tile, one per row otherwise.
   RowLayout layout = rowLayout(w.format, w.columns);
-  Value values =
-      arith::AddIOp::create(b_, arith::MulIOp::create(b_, block, index(layout.blockValueBytes)),
-                            index(layout.valuesOffset));
+  int64_t groupRows = int64_t(rows.size());
+  auto pieces = [&](int64_t p) {
+    if (w.tileRows) {
+      int64_t first = tiledValueByte(w.format, w.columns, w.tileRows, group * groupRows, 0, 16 * p);
+      Value byte = arith::AddIOp::create(b_, arith::MulIOp::create(b_, block, index(tileBlockBytes(w))),
+                                         index(first));
+      return loadBytes(w.data, tile, byte, 16 * groupRows);
+    }
+    Value byte = arith::AddIOp::create(
+        b_, arith::MulIOp::create(b_, block, index(layout.blockValueBytes)),
+        index(layout.valuesOffset + 16 * p));
+    return loadSideBySide(w.data, rows, byte, 16);
+  };
   if (scheme.q4) {
-    Value packed = loadSideBySide(w.data, rows, values, 16);
+    Value packed = pieces(0);
     Value lo = arith::AndIOp::create(b_, packed, byteSplat(0xF));
     Value hi = arith::ShRUIOp::create(b_, packed, byteSplat(4));
     if (scheme.unsignedWeights)
       return {lo, hi};
     return {arith::SubIOp::create(b_, lo, byteSplat(8)), arith::SubIOp::create(b_, hi, byteSplat(8))};
   }
-  Value lo = loadSideBySide(w.data, rows, values, 16);
-  Value hi = loadSideBySide(w.data, rows, arith::AddIOp::create(b_, values, index(16)), 16);
+  Value lo = pieces(0), hi = pieces(1);
   if (!scheme.offset)
     return {lo, hi};
   return {arith::XOrIOp::create(b_, lo, byteSplat(0x80)),
           arith::XOrIOp::create(b_, hi, byteSplat(0x80))};
+}
+
+int64_t KernelBuilder::tileBlockBytes(const WeightRows &w) {
+  return tiledScaleByte(w.format, w.columns, w.tileRows, 0, 1);
+}
+
+Value KernelBuilder::tileScales(const WeightRows &w, ValueRange tile, Value block) {
+  int64_t scaleBytes = rowLayout(w.format, w.columns).scaleBytes;
+  Value bytes = loadBytes(w.data, tile, arith::MulIOp::create(b_, block, index(tileBlockBytes(w))),
+                          w.tileRows * scaleBytes);
+  Value halves = vector::BitCastOp::create(b_, VectorType::get({w.tileRows}, b_.getF16Type()), bytes);
+  return arith::ExtFOp::create(b_, VectorType::get({w.tileRows}, b_.getF32Type()), halves);
+}
+
+Value KernelBuilder::tileView(Value memref, int64_t tileRows) {
+  auto type = cast<MemRefType>(memref.getType());
+  int64_t rank = type.getRank(), rows = type.getShape()[rank - 2], bytes = type.getShape()[rank - 1];
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t d = 0; d + 2 < rank; ++d)
+    groups.push_back({d});
+  groups.push_back({rank - 2, rank - 1});
+  Value flat = memref::CollapseShapeOp::create(b_, memref, groups);
+  SmallVector<int64_t> shape(type.getShape().drop_back(2));
+  shape.append({rows / tileRows, tileRows * bytes});
+  return memref::ExpandShapeOp::create(b_, MemRefType::get(shape, type.getElementType()), flat,
+                                       groups);
 }
 
 Value KernelBuilder::activationHalf(Value a, ValueRange prefix, Value block, int64_t first) {
@@ -546,6 +587,10 @@ SmallVector<Value> KernelBuilder::integerDots(Value a, ArrayRef<SmallVector<Valu
   // token's half repeated once per row, so lane j sums four products of row j / 4.
   int64_t groupRows = vectorWidth_ / 4, groups = int64_t(wRows.size()) / groupRows;
   int64_t tokens = int64_t(aPrefixes.size());
+  // Rows stored in tiles: wRows are one tile, a row of w.data's tile view.
+  SmallVector<Value> tile(wRows[0]);
+  if (w.tileRows)
+    tile.back() = arith::DivUIOp::create(b_, tile.back(), index(w.tileRows));
   IntegerScheme scheme = integerScheme(w.format);
   auto f32Type = VectorType::get({vectorWidth_}, b_.getF32Type());
   Value zeros = arith::ConstantOp::create(
@@ -557,9 +602,17 @@ SmallVector<Value> KernelBuilder::integerDots(Value a, ArrayRef<SmallVector<Valu
         SmallVector<Value> next(carried);
         SmallVector<std::pair<Value, Value>> halves;
         SmallVector<Value> scales; // each row's block scale over its four lanes
+        Value tiled = w.tileRows ? tileScales(w, tile, block) : Value();
         for (int64_t g = 0; g < groups; ++g) {
           ArrayRef<SmallVector<Value>> rows = wRows.slice(g * groupRows, groupRows);
-          halves.push_back(weightHalves(w, rows, block, scheme));
+          halves.push_back(weightHalves(w, rows, tile, g, block, scheme));
+          SmallVector<int64_t> lanes; // row r of the group over lanes 4r..4r+3
+          for (int64_t j = 0; j < vectorWidth_; ++j)
+            lanes.push_back(g * groupRows + j / 4);
+          if (tiled) {
+            scales.push_back(vector::ShuffleOp::create(b_, tiled, tiled, lanes));
+            continue;
+          }
           SmallVector<Value> rowScales;
           for (const SmallVector<Value> &row : rows)
             rowScales.push_back(loadScales(w, row, block).scale);

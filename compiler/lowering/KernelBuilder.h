@@ -40,6 +40,9 @@ struct WeightRows {
   mlir::Value data;
   WeightFormat format;
   int64_t columns;
+  /// Rows stored in tiles of this many (WeightFormat.h's row tiles; 0: the row layout). Then
+  /// `data` is a view [..., rows / tileRows, tileRows * rowBytes], one tile a row.
+  int64_t tileRows = 0;
 };
 
 /// One chunk of decoded weight rows walked together: for each row, f32 `values`
@@ -61,6 +64,11 @@ enum class IntegerDot {
 };
 /// "vnni", "maddubs", "sdot", "none".
 std::optional<IntegerDot> parseIntegerDot(llvm::StringRef name);
+/// The rows of a tile of integer dot products (KernelBuilder::integerDots: two groups of
+/// vectorWidth / 4 rows side by side) of int8 activations and `format` rows of `columns`
+/// values, or 0 where such a product takes the f32 products of the decoded values instead.
+int64_t integerTileRows(WeightFormat format, int64_t columns, int64_t vectorWidth,
+                        IntegerDot dot);
 
 /// Which calls multiply bf16 activations by bf16 weights with AVX512-BF16's vdpbf16ps (the
 /// others widen both to f32 and use FMAs: the same products). vdpbf16ps does 32 multiplies to
@@ -203,6 +211,9 @@ public:
   /// a few 1e-7 rad of the exact angle below position 2^24 (every target computes it so).
   mlir::Value ropeAngle(mlir::Value position, mlir::Value invFreqHi, mlir::Value invFreqLo);
 
+  /// A weight memref [..., rows, rowBytes] stored in tiles of `tileRows` rows as the view
+  /// [..., rows / tileRows, tileRows * rowBytes]: a tile a row (WeightRows::tileRows).
+  mlir::Value tileView(mlir::Value memref, int64_t tileRows);
   /// The number of rows (dimension 0) of a memref.
   mlir::Value rows(mlir::Value memref);
   /// A [rows * ..., last] view of a memref of rank >= 2 with dynamic dimension 0.
@@ -234,11 +245,16 @@ private:
               mlir::Value firstBlock, mlir::Value endBlock);
   struct IntegerScheme;
   IntegerScheme integerScheme(WeightFormat format) const;
-  /// A block's two halves (values 0-15, 16-31) of each of `rows`, side by side, as the scheme
-  /// multiplies them.
+  /// A block's two halves (values 0-15, 16-31) of each of `rows` (group `group` of a tile),
+  /// side by side, as the scheme multiplies them. `tile`: the tile's row of a tile view.
   std::pair<mlir::Value, mlir::Value> weightHalves(const WeightRows &w,
                                                    llvm::ArrayRef<mlir::SmallVector<mlir::Value>> rows,
+                                                   mlir::ValueRange tile, int64_t group,
                                                    mlir::Value block, const IntegerScheme &scheme);
+  /// Bytes of one block of a row tile (its scales and values).
+  static int64_t tileBlockBytes(const WeightRows &w);
+  /// The f32 scales of block `block` of every row of a row tile, in row order.
+  mlir::Value tileScales(const WeightRows &w, mlir::ValueRange tile, mlir::Value block);
   /// Half `first` (0 or 16) of a block of a row of int8 activations, once per row of a group.
   mlir::Value activationHalf(mlir::Value a, mlir::ValueRange prefix, mlir::Value block,
                              int64_t first);

@@ -159,7 +159,12 @@ void KernelGenerator::prologue(exec::DispatchOp dispatch) {
 
 WeightRows KernelGenerator::weight(Value operand) {
   auto op = cast<exec::WeightOp>(exec::rootBuffer(operand));
-  return {mapped(operand), op.weightFormat(), op.getColumns()};
+  WeightRows rows{mapped(operand), op.weightFormat(), op.getColumns()};
+  if (std::optional<int64_t> tile = op.getTileRows()) {
+    rows.data = k_.tileView(rows.data, *tile);
+    rows.tileRows = *tile;
+  }
+  return rows;
 }
 
 Value KernelGenerator::tokenRowsOf(Value memref) {

@@ -48,16 +48,17 @@ std::string spirvPipeline(uint64_t maxBindingBytes) {
                      maxBindingBytes);
 }
 
-std::string formAndPlanPipeline(int64_t maxChunk, bool oneStepEach) {
-  return fmt::format("gemc-form-dispatches{{max-chunk={}}},{}gemc-plan-buffers", maxChunk,
-                     oneStepEach ? "gemc-split-dispatches," : "");
+std::string formAndPlanPipeline(int64_t maxChunk, const CpuKernelOptions *cpu) {
+  std::string middle = cpu ? fmt::format("gemc-tile-weight-rows{{vector-width={} integer-dot={}}},",
+                                         cpu->vectorWidth, cpu->integerDot)
+                           : "gemc-split-dispatches,";
+  return fmt::format("gemc-form-dispatches{{max-chunk={}}},{}gemc-plan-buffers", maxChunk, middle);
 }
 
-std::string cpuKernelPipeline(int64_t vectorWidth, const std::string &integerDot,
-                              const std::string &bf16Dot) {
+std::string cpuKernelPipeline(const CpuKernelOptions &cpu) {
   return fmt::format("gemc-lower-dispatches-to-cpu{{vector-width={} integer-dot={} bf16-dot={}}},"
                      "gemc-approximate-math,{}",
-                     vectorWidth, integerDot, bf16Dot, kToLLVM);
+                     cpu.vectorWidth, cpu.integerDot, cpu.bf16Dot, kToLLVM);
 }
 
 LogicalResult runPipeline(ModuleOp module, const std::string &passes) {
@@ -101,14 +102,14 @@ void registerGemcPassesAndPipelines() {
     PassPipelineRegistration<PipelineOptions>(
         "gemc-cpu-pipeline", "gemma module to LLVM-dialect CPU kernels",
         [](OpPassManager &pm, const PipelineOptions &options) {
-          addPasses(pm, formAndPlanPipeline(options.maxChunk, false) + "," +
-                            cpuKernelPipeline(options.vectorWidth, options.integerDot,
-                                              options.bf16Dot));
+          CpuKernelOptions cpu{options.vectorWidth, options.integerDot, options.bf16Dot};
+          addPasses(pm, formAndPlanPipeline(options.maxChunk, &cpu) + "," +
+                            cpuKernelPipeline(cpu));
         });
     PassPipelineRegistration<PipelineOptions>(
         "gemc-vulkan-pipeline", "gemma module to SPIR-V compute shaders, one per dispatch",
         [](OpPassManager &pm, const PipelineOptions &options) {
-          addPasses(pm, formAndPlanPipeline(options.maxChunk, true) + "," +
+          addPasses(pm, formAndPlanPipeline(options.maxChunk, nullptr) + "," +
                             spirvPipeline(kMaxGpuBindingBytes));
         });
     return true;
@@ -126,14 +127,13 @@ void registerPipelineDialects(DialectRegistry &registry) {
   registerLLVMDialectTranslation(registry);
 }
 
-LogicalResult formAndPlanDispatches(ModuleOp module, int64_t maxChunk, bool oneStepEach) {
-  return runPipeline(module, formAndPlanPipeline(maxChunk, oneStepEach));
+LogicalResult formAndPlanDispatches(ModuleOp module, int64_t maxChunk,
+                                    const CpuKernelOptions *cpu) {
+  return runPipeline(module, formAndPlanPipeline(maxChunk, cpu));
 }
 
-LogicalResult lowerDispatchesToLLVM(ModuleOp module, int64_t vectorWidth,
-                                    const std::string &integerDot,
-                                    const std::string &bf16Dot) {
-  return runPipeline(module, cpuKernelPipeline(vectorWidth, integerDot, bf16Dot));
+LogicalResult lowerDispatchesToLLVM(ModuleOp module, const CpuKernelOptions &cpu) {
+  return runPipeline(module, cpuKernelPipeline(cpu));
 }
 
 FailureOr<std::vector<SpirvKernel>> lowerDispatchesToSpirv(ModuleOp module,

@@ -8,19 +8,23 @@
 
 namespace gemc {
 
-/// The target-neutral half: gemc-form-dispatches, gemc-split-dispatches when `oneStepEach`
-/// (GPU targets), then gemc-plan-buffers (readMemoryPlan then reads what they decided).
-mlir::LogicalResult formAndPlanDispatches(mlir::ModuleOp module, int64_t maxChunk,
-                                          bool oneStepEach = false);
+/// The CPU kernels' choices: f32 lanes per vector, the int8 dot product (KernelBuilder.h's
+/// IntegerDot, CpuTarget's integerDotOf) and where bf16 activations use vdpbf16ps
+/// (KernelBuilder.h's Bf16Dot, CpuTarget's bf16DotOf).
+struct CpuKernelOptions {
+  int64_t vectorWidth = 8;
+  std::string integerDot = "none", bf16Dot = "none";
+};
 
-/// The CPU half, on a planned module: gemc-lower-dispatches-to-cpu, then the upstream
-/// conversions of scf, vector, memref, math, arith and func to the LLVM dialect. `integerDot`
-/// names the CPU's int8 dot product (KernelBuilder.h's IntegerDot, CpuTarget's integerDot);
-/// `bf16Dot` says where bf16 activations use vdpbf16ps (KernelBuilder.h's Bf16Dot,
-/// CpuTarget's bf16DotOf).
-mlir::LogicalResult lowerDispatchesToLLVM(mlir::ModuleOp module, int64_t vectorWidth,
-                                          const std::string &integerDot = "none",
-                                          const std::string &bf16Dot = "none");
+/// The first half: gemc-form-dispatches, then for a CPU target (`cpu`) gemc-tile-weight-rows,
+/// for GPU targets (no `cpu`) gemc-split-dispatches (one step each), then gemc-plan-buffers
+/// (readMemoryPlan then reads what they decided).
+mlir::LogicalResult formAndPlanDispatches(mlir::ModuleOp module, int64_t maxChunk,
+                                          const CpuKernelOptions *cpu);
+
+/// The CPU half, on a module planned for `cpu`: gemc-lower-dispatches-to-cpu, then the
+/// upstream conversions of scf, vector, memref, math, arith and func to the LLVM dialect.
+mlir::LogicalResult lowerDispatchesToLLVM(mlir::ModuleOp module, const CpuKernelOptions &cpu);
 
 /// One dispatch's compute shader: a SPIR-V module whose entry point is `name`, and its grid of
 /// `perToken * T + fixed` workgroups.

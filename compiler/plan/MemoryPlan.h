@@ -24,6 +24,7 @@ struct WeightLayout {
     std::string name;
     WeightFormat format = WeightFormat::F32;
     uint64_t offset = 0, bytes = 0;
+    int64_t tileRows = 0; // rows stored in tiles of this many (WeightFormat.h), or 0
   };
   std::vector<Entry> entries;
   uint64_t totalBytes = 0;

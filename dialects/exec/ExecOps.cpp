@@ -93,6 +93,14 @@ LogicalResult WeightOp::verify() {
     return emitOpError("a ") << getFormat() << " weight of " << getColumns()
                              << " columns must be rows of " << rowBytes(*format, getColumns())
                              << " bytes (i8)";
+  if (std::optional<int64_t> tile = getTileRows()) {
+    int64_t rows = type.getRank() > 1 ? type.getShape()[type.getRank() - 2] : 1;
+    if (!canTileRows(*format, getColumns()) || *tile < 2 || *tile % 2 || rows % *tile)
+      return emitOpError("cannot store rows of ")
+             << getFormat() << " x " << getColumns() << " in tiles of " << *tile
+             << " rows (q8_0 or q4_0 rows of whole blocks, an even tile that divides the "
+             << rows << " rows of each matrix)";
+  }
   return success();
 }
 

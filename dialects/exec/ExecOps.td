@@ -43,9 +43,13 @@ def Exec_WeightOp : Exec_Op<"weight", [Pure]> {
     checkpoint tensor `name` as the artifact stores it: a memref of its element type for the
     float formats, of bytes (rows of WeightFormat.h's row layout) for the quantized ones.
     `columns` is the logical row length. `offset` is its byte offset in the weight section.
+    `tile_rows` (q8_0 and q4_0 rows of whole blocks, CPU targets): the rows are stored in
+    tiles of that many rows, as integer dot products read them (WeightFormat.h's row tiles);
+    the memref still has the shape of the rows.
   }];
   let arguments = (ins StrAttr:$name, StrAttr:$format, Exec_I64Attr:$columns,
-                       OptionalAttr<Exec_I64Attr>:$offset);
+                       OptionalAttr<Exec_I64Attr>:$offset,
+                       OptionalAttr<Exec_I64Attr>:$tile_rows);
   let results = (outs AnyStaticShapeMemRef:$result);
   let assemblyFormat = "$name attr-dict `:` type($result)";
   let hasVerifier = 1;

@@ -263,7 +263,7 @@ void dequantizeRow(WeightFormat format, const uint8_t *data, int64_t columns, fl
 }
 
 void storeRows(DType source, const uint8_t *data, int64_t rows, int64_t columns,
-               WeightFormat format, uint8_t *out) {
+               WeightFormat format, uint8_t *out, int64_t tileRowCount) {
   if (storesAsIs(source, format)) {
     std::memcpy(out, data, size_t(rows * columns) * dtypeSize(source));
     return;
@@ -272,6 +272,50 @@ void storeRows(DType source, const uint8_t *data, int64_t rows, int64_t columns,
   for (int64_t r = 0; r < rows; ++r) {
     decodeToFloat(source, data + r * columns * dtypeSize(source), columns, row.data());
     quantizeRow(format, row.data(), columns, out + r * rowBytes(format, columns));
+  }
+  if (tileRowCount)
+    tileRows(format, columns, tileRowCount, rows, out);
+}
+
+bool canTileRows(WeightFormat format, int64_t columns) {
+  return (format == WeightFormat::Q8_0 || format == WeightFormat::Q4_0) &&
+         columns % kQuantBlock == 0;
+}
+
+int64_t tiledScaleByte(WeightFormat format, int64_t columns, int64_t tileRows, int64_t row,
+                       int64_t block) {
+  RowLayout layout = rowLayout(format, columns);
+  return block * tileRows * (layout.scaleBytes + layout.blockValueBytes) +
+         row * layout.scaleBytes;
+}
+
+int64_t tiledValueByte(WeightFormat format, int64_t columns, int64_t tileRows, int64_t row,
+                       int64_t block, int64_t byte) {
+  constexpr int64_t kPiece = 16;
+  RowLayout layout = rowLayout(format, columns);
+  int64_t half = tileRows / 2, pieces = layout.blockValueBytes / kPiece;
+  int64_t piece = (row / half * pieces + byte / kPiece) * half + row % half;
+  return tiledScaleByte(format, columns, tileRows, tileRows, block) + piece * kPiece +
+         byte % kPiece;
+}
+
+void tileRows(WeightFormat format, int64_t columns, int64_t tileRowCount, int64_t rows,
+              uint8_t *data) {
+  RowLayout layout = rowLayout(format, columns);
+  uint64_t rowSize = rowBytes(format, columns);
+  std::vector<uint8_t> tile(size_t(tileRowCount) * rowSize);
+  for (int64_t first = 0; first < rows; first += tileRowCount) {
+    uint8_t *rowsOfTile = data + uint64_t(first) * rowSize;
+    for (int64_t r = 0; r < tileRowCount; ++r)
+      for (int64_t b = 0; b < columns / kQuantBlock; ++b) {
+        const uint8_t *row = rowsOfTile + uint64_t(r) * rowSize;
+        std::memcpy(&tile[size_t(tiledScaleByte(format, columns, tileRowCount, r, b))],
+                    row + b * layout.scaleBytes, size_t(layout.scaleBytes));
+        for (int64_t byte = 0; byte < layout.blockValueBytes; byte += 16)
+          std::memcpy(&tile[size_t(tiledValueByte(format, columns, tileRowCount, r, b, byte))],
+                      row + layout.valuesOffset + b * layout.blockValueBytes + byte, 16);
+      }
+    std::memcpy(rowsOfTile, tile.data(), tile.size());
   }
 }
 

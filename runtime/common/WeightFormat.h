@@ -111,10 +111,29 @@ inline bool storesAsIs(DType source, WeightFormat format) {
   return floatFormatOf(source) == format;
 }
 
+/// Row tiles: a matrix of q8_0 or q4_0 rows of whole blocks may be stored in tiles of
+/// `tileRows` (even) consecutive rows, as the CPU's integer dot products read them
+/// (KernelBuilder::integerDots), so that a tile streams from memory in one sequential read.
+/// A tile takes the bytes of its rows, reordered block by block: the tile's scales (row
+/// order), then the block's values in pieces of 16 bytes (q4_0: one a row, q8_0: two), for
+/// each half of the tile (its first tileRows / 2 rows, then the others): piece 0 of each row of
+/// the half, then piece 1 of each. tileRows 0 keeps the row layout.
+bool canTileRows(WeightFormat format, int64_t columns);
+/// Byte `byte` of block `block`'s values of row `row` of a tile, from the tile's start.
+int64_t tiledValueByte(WeightFormat format, int64_t columns, int64_t tileRows, int64_t row,
+                       int64_t block, int64_t byte);
+/// Byte offset of the scale of block `block` of row `row` of a tile, from the tile's start.
+int64_t tiledScaleByte(WeightFormat format, int64_t columns, int64_t tileRows, int64_t row,
+                       int64_t block);
+
 /// Stores `rows` rows of `columns` checkpoint values of dtype `source` (bf16, f16 or f32) in
-/// `format`, rowBytes(format, columns) bytes each. Bytes are copied when nothing changes.
+/// `format`, rowBytes(format, columns) bytes each, in tiles of `tileRows` rows when it is not 0
+/// (then `rows` is whole tiles). Bytes are copied when nothing changes.
 void storeRows(DType source, const uint8_t *data, int64_t rows, int64_t columns,
-               WeightFormat format, uint8_t *out);
+               WeightFormat format, uint8_t *out, int64_t tileRows = 0);
+/// Reorders `rows` rows (whole tiles) in the row layout into tiles of `tileRows`, in place.
+void tileRows(WeightFormat format, int64_t columns, int64_t tileRows, int64_t rows,
+              uint8_t *data);
 
 /// The values `values` stands for once stored in `format` (quantize, then dequantize).
 void roundTripRow(WeightFormat format, float *values, int64_t columns);

@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <map>
+
 namespace gemc {
 namespace {
 
@@ -111,6 +113,14 @@ llvm::Error runInspect(const InspectOptions &options) {
   if (int64_t rounded = rounding(".bf16"))
     os << fmt::format("activations bf16 for the bf16 projections ({} rounding dispatches)\n",
                       rounded);
+  std::map<int32_t, int64_t> tiled; // tile rows -> matrices stored so
+  for (const artifact::Tensor *t : *m.tensors())
+    if (t->tile_rows())
+      ++tiled[t->tile_rows()];
+  for (auto [rows, count] : tiled)
+    os << fmt::format("row tiles  {} matrices stored in tiles of {} rows for integer dot "
+                      "products\n",
+                      count, rows);
   uint64_t tokenizerBytes = 0;
   artifact->section("tokenizer", &tokenizerBytes);
   os << fmt::format("text       tokenizer {}, chat template {}\n",

@@ -2,6 +2,7 @@
 // RUN: gemc-opt %s --gemc-lower-dispatches-to-cpu="vector-width=8 integer-dot=maddubs" | FileCheck %s --check-prefixes=CHECK,MADDUBS
 // RUN: gemc-opt %s --gemc-lower-dispatches-to-cpu="vector-width=4 integer-dot=sdot" | FileCheck %s --check-prefixes=CHECK,SDOT
 // RUN: gemc-opt %s --gemc-lower-dispatches-to-cpu="vector-width=4 integer-dot=none" | FileCheck %s --check-prefixes=CHECK,NONE
+// RUN: gemc-opt %s --gemc-tile-weight-rows="vector-width=16 integer-dot=vnni" --gemc-lower-dispatches-to-cpu="vector-width=16 integer-dot=vnni" | FileCheck %s --check-prefixes=CHECK,VNNI,TILED
 // RUN: not gemc-opt %s --gemc-lower-dispatches-to-cpu="integer-dot=amx" 2>&1 | FileCheck %s --check-prefix=BAD
 
 // int8 activations: the quantize kernel rounds each block of 32 values to int8 with its f32
@@ -17,6 +18,12 @@
 // CHECK: arith.fptosi %{{.*}} : vector<{{[0-9]+}}xf32> to vector<{{[0-9]+}}xi8>
 
 // CHECK-LABEL: func.func @gemc_k1_mlp_0_gate(
+// Stored in row tiles (gemc-tile-weight-rows), the weight is read as a view of one tile a row:
+// per block, the tile's eight scales in one load, each group's values in another.
+// TILED: memref.expand_shape %{{.*}} output_shape [1, 144] : memref<144xi8> into memref<1x144xi8>
+// TILED: vector.load %{{.*}} : memref<1x144xi8>, vector<16xi8>
+// TILED: vector.bitcast %{{.*}} : vector<16xi8> to vector<8xf16>
+// TILED: vector.load %{{.*}} : memref<1x144xi8>, vector<64xi8>
 // Nibbles of a row group: low ones for values 0-15, high ones for 16-31.
 // CHECK: arith.andi
 // CHECK: arith.shrui

@@ -32,9 +32,10 @@ std::unique_ptr<JitModel> jitCompile(mlir::ModuleOp module, const gemma::WeightL
   auto forward = module.lookupSymbol<mlir::func::FuncOp>("forward");
   model->vocab = mlir::cast<mlir::ShapedType>(forward.getResultTypes()[0]).getDimSize(1);
   mlir::FailureOr<MemoryPlan> plan;
-  if (mlir::succeeded(formAndPlanDispatches(module, maxChunk)))
+  CpuKernelOptions cpu{vectorWidth, integerDot, bf16Dot};
+  if (mlir::succeeded(formAndPlanDispatches(module, maxChunk, &cpu)))
     plan = readMemoryPlan(module);
-  if (mlir::failed(plan) || mlir::failed(lowerDispatchesToLLVM(module, vectorWidth, integerDot, bf16Dot))) {
+  if (mlir::failed(plan) || mlir::failed(lowerDispatchesToLLVM(module, cpu))) {
     ADD_FAILURE() << "lowering failed";
     return nullptr;
   }
@@ -43,7 +44,7 @@ std::unique_ptr<JitModel> jitCompile(mlir::ModuleOp module, const gemma::WeightL
     TensorView tensor = *weights(entry.name);
     int64_t columns = tensor.shape.back();
     storeRows(tensor.dtype, tensor.data, tensor.numElements() / columns, columns, entry.format,
-              model->weights.data() + entry.offset);
+              model->weights.data() + entry.offset, entry.tileRows);
   }
   model->kvCache.assign(plan->kvCache.fixedBytes +
                             plan->kvCache.perContextBytes * uint64_t(model->contextLength),

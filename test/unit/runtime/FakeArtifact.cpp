@@ -48,8 +48,9 @@ std::vector<uint8_t> buildFakeArtifact(const FakeArtifactSpec &spec) {
   if (shape.empty())
     shape = {int64_t(spec.tensorBytes)};
   std::vector<flatbuffers::Offset<fb::Tensor>> tensors = {
-      fb::CreateTensor(fbb, fbb.CreateString("w"), fbb.CreateString("f32"),
-                       fbb.CreateVector(shape), spec.tensorOffset, spec.tensorBytes)};
+      fb::CreateTensor(fbb, fbb.CreateString("w"), fbb.CreateString(spec.tensorFormat),
+                       fbb.CreateVector(shape), spec.tensorOffset, spec.tensorBytes,
+                       spec.tensorTileRows)};
   auto model = fb::CreateModel(fbb, fbb.CreateString("fake"), spec.vocab, 8, 1, spec.maxContext,
                                spec.bos, spec.eos, 0, 0);
   auto target = fb::CreateTarget(fbb, fbb.CreateString(spec.targetName),

@@ -22,7 +22,9 @@ struct FakeArtifactSpec {
   std::string targetName = "host", triple, features; // triple "" = this machine's architecture
   uint64_t weightsBytes = 64;
   uint64_t tensorOffset = 0, tensorBytes = 64; // the one tensor "w", within the weights
-  std::vector<int64_t> tensorShape;             // of f32 values; {} = {tensorBytes}
+  std::vector<int64_t> tensorShape;             // {} = {tensorBytes} f32 values
+  std::string tensorFormat = "f32";
+  int32_t tensorTileRows = 0;
   bool synthetic = false; // no weights section: synthetic_weights (seed 5, weightsBytes)
   std::vector<int32_t> stopIds = {1};
   uint32_t formatVersion = 0; // 0 = the runtime's

@@ -15,6 +15,7 @@
 #include "runtime/ArtifactFormat.h"
 #include "runtime/common/CpuFeatures.h"
 #include "runtime/common/ExecutionAbi.h"
+#include "runtime/common/WeightFormat.h"
 #include "test/unit/runtime/FakeArtifact.h"
 
 #include <gtest/gtest.h>
@@ -248,6 +249,42 @@ TEST(ManifestChecksTest, SyntheticWeightsAreGeneratedOrTheirFieldsRefused) {
                      "rows, so synthetic weights cannot be generated for it");
   EXPECT_EQ(with([](auto &c) { c.weightsBytes = uint64_t(1) << 61; }),
             prefix + "manifest's synthetic weights need more than 2^60 bytes");
+}
+
+TEST(ManifestChecksTest, SyntheticWeightsFillRowTilesOrTheirFieldsAreRefused) {
+  // Four q4_0 rows of 64 columns (36 bytes each) in tiles of 2: the same bytes as the rows
+  // generated in the row layout, then tiled.
+  FakeArtifactSpec s = spec();
+  s.synthetic = true;
+  s.weightsBytes = s.tensorBytes = 4 * 36;
+  s.tensorShape = {4, 64};
+  s.tensorFormat = "q4_0";
+  auto weightsOf = [](const FakeArtifactSpec &spec) {
+    std::vector<uint8_t> bytes = buildFakeArtifact(spec);
+    gemc_model *model = nullptr;
+    EXPECT_EQ(gemc_model_open_linked(bytes.data(), bytes.size(), kFakeKernels, &model), GEMC_OK)
+        << gemc_last_error();
+    const uint8_t *weights = artifactOf(model).weights(nullptr);
+    std::vector<uint8_t> copy(weights, weights + spec.tensorBytes);
+    gemc_model_free(model);
+    return copy;
+  };
+  std::vector<uint8_t> expected = weightsOf(s);
+  tileRows(WeightFormat::Q4_0, 64, 2, 4, expected.data());
+  s.tensorTileRows = 2;
+  EXPECT_EQ(weightsOf(s), expected);
+
+  const std::string prefix = "the linked-in artifact: ";
+  for (int32_t bad : {3, 8, -2}) {
+    s.tensorTileRows = bad;
+    EXPECT_EQ(openError(s), prefix + "manifest tensor 'w': tile_rows " + std::to_string(bad) +
+                                " does not divide its matrices into tiles of q8_0 or q4_0 rows");
+  }
+  s.tensorTileRows = 2;
+  s.tensorFormat = "q4_1";
+  s.tensorBytes = s.weightsBytes = 4 * 40;
+  EXPECT_EQ(openError(s), prefix + "manifest tensor 'w': tile_rows 2 does not divide its "
+                                   "matrices into tiles of q8_0 or q4_0 rows");
 }
 
 TEST(ManifestChecksTest, EveryFlippedByteIsCaught) {

@@ -247,5 +247,67 @@ TEST(WeightFormatTest, StoreRowsCopiesOrConverts) {
   EXPECT_EQ(stored, expected);
 }
 
+/// `rows` rows of `format`, each byte naming its row and position: row r, byte i holds
+/// (r * rowBytes + i) % 251.
+std::vector<uint8_t> numberedRows(WeightFormat format, int64_t columns, int64_t rows) {
+  std::vector<uint8_t> data(size_t(rows) * rowBytes(format, columns));
+  for (size_t i = 0; i < data.size(); ++i)
+    data[i] = uint8_t(i % 251);
+  return data;
+}
+
+TEST(WeightFormatTest, RowTilesInterleaveScalesThenValuePieces) {
+  // q4_0, 64 columns (2 blocks, rows of 4 + 32 bytes), tiles of 4 rows (halves of 2).
+  // A tile block is 72 bytes: four scales (8), then 16 packed bytes of rows 0, 1, 2, 3.
+  std::vector<uint8_t> rows = numberedRows(WeightFormat::Q4_0, 64, 8), tiled = rows;
+  tileRows(WeightFormat::Q4_0, 64, 4, 8, tiled.data());
+  auto row = [&](int r, int byte, int count) {
+    return std::vector<uint8_t>(rows.begin() + r * 36 + byte, rows.begin() + r * 36 + byte + count);
+  };
+  auto at = [&](int byte, int count) {
+    return std::vector<uint8_t>(tiled.begin() + byte, tiled.begin() + byte + count);
+  };
+  EXPECT_EQ(at(0, 2), row(0, 0, 2));    // block 0: row 0's scale
+  EXPECT_EQ(at(6, 2), row(3, 0, 2));    // row 3's scale
+  EXPECT_EQ(at(8, 16), row(0, 4, 16));  // row 0's values
+  EXPECT_EQ(at(24, 16), row(1, 4, 16)); // row 1's
+  EXPECT_EQ(at(56, 16), row(3, 4, 16)); // row 3's
+  EXPECT_EQ(at(72, 2), row(0, 2, 2));   // block 1: row 0's scale
+  EXPECT_EQ(at(80, 16), row(0, 20, 16));
+  EXPECT_EQ(at(144, 2), row(4, 0, 2));  // the second tile, rows 4-7
+  EXPECT_EQ(at(144 + 128, 16), row(7, 20, 16));
+  EXPECT_EQ(tiledValueByte(WeightFormat::Q4_0, 64, 4, 2, 1, 5), 72 + 8 + 32 + 5);
+  EXPECT_EQ(tiledScaleByte(WeightFormat::Q4_0, 64, 4, 3, 1), 72 + 6);
+
+  // q8_0, 32 columns (rows of 2 + 32 bytes), tiles of 4: per half, values 0-15 of each of
+  // its two rows, then values 16-31 of each.
+  rows = numberedRows(WeightFormat::Q8_0, 32, 4);
+  tiled = rows;
+  tileRows(WeightFormat::Q8_0, 32, 4, 4, tiled.data());
+  auto row8 = [&](int r, int byte, int count) {
+    return std::vector<uint8_t>(rows.begin() + r * 34 + byte, rows.begin() + r * 34 + byte + count);
+  };
+  EXPECT_EQ(at(2, 2), row8(1, 0, 2));
+  EXPECT_EQ(at(8, 16), row8(0, 2, 16));   // row 0, values 0-15
+  EXPECT_EQ(at(24, 16), row8(1, 2, 16));  // row 1, values 0-15
+  EXPECT_EQ(at(40, 16), row8(0, 18, 16)); // row 0, values 16-31
+  EXPECT_EQ(at(72, 16), row8(2, 2, 16));  // the second half: row 2, values 0-15
+  EXPECT_EQ(at(120, 16), row8(3, 18, 16));
+
+  // storeRows quantizes, then tiles.
+  std::vector<uint16_t> bf16(8 * 64);
+  for (size_t i = 0; i < bf16.size(); ++i)
+    bf16[i] = uint16_t(0x3F80 + i % 97);
+  auto *bytes = reinterpret_cast<const uint8_t *>(bf16.data());
+  std::vector<uint8_t> direct(8 * 36), expected(8 * 36);
+  storeRows(DType::BF16, bytes, 8, 64, WeightFormat::Q4_0, direct.data(), 4);
+  storeRows(DType::BF16, bytes, 8, 64, WeightFormat::Q4_0, expected.data());
+  tileRows(WeightFormat::Q4_0, 64, 4, 8, expected.data());
+  EXPECT_EQ(direct, expected);
+  EXPECT_TRUE(canTileRows(WeightFormat::Q8_0, 64));
+  EXPECT_FALSE(canTileRows(WeightFormat::Q4_0, 48)); // a short block
+  EXPECT_FALSE(canTileRows(WeightFormat::Q4_1, 64));
+}
+
 } // namespace
 } // namespace gemc
