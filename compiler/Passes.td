@@ -58,11 +58,11 @@ def PlanBuffers : Pass<"gemc-plan-buffers", "::mlir::ModuleOp"> {
 def TileWeightRows : Pass<"gemc-tile-weight-rows", "::mlir::ModuleOp"> {
   let summary = "Store the weights of integer dot products in row tiles (CPU targets)";
   let description = [{
-    Sets `tile_rows` on each `exec.weight` whose every use is an `exec.linear` of int8
-    activations over whole tiles of its rows (KernelBuilder.h's integerTileRows for the
-    options' vector width and integer dot product): the artifact then stores its rows in
-    tiles (WeightFormat.h), which the integer tiles read as one stream. Runs before
-    gemc-plan-buffers.
+    Sets `tile_rows` on each `exec.weight` that `exec.linear`s of int8 activations read over
+    whole tiles of its rows (KernelBuilder.h's integerTileRows for the options' vector width
+    and integer dot product), and nothing else but `exec.gather_rows`: the artifact then
+    stores its rows in tiles (WeightFormat.h), which the integer tiles read as one stream.
+    Runs before gemc-plan-buffers.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", "8", "f32 lanes per vector">,

@@ -218,8 +218,17 @@ KernelBuilder::BlockScales KernelBuilder::loadScales(const WeightRows &w, ValueR
     return type.isF32() ? value : arith::ExtFOp::create(b_, b_.getF32Type(), value).getResult();
   };
   int64_t scaleBytes = rowLayout(w.format, w.columns).scaleBytes;
-  Value bytes = loadBytes(w.data, row, arith::MulIOp::create(b_, block, index(scaleBytes)),
-                          scaleBytes);
+  Value bytes;
+  if (w.tileRows) {
+    auto [tile, position] = rowOfTile(w, row);
+    Value byte = arith::AddIOp::create(
+        b_, arith::MulIOp::create(b_, block, index(tileBlockBytes(w))),
+        arith::MulIOp::create(b_, position, index(scaleBytes)));
+    bytes = loadBytes(w.data, tile, byte, scaleBytes);
+  } else {
+    bytes = loadBytes(w.data, row, arith::MulIOp::create(b_, block, index(scaleBytes)),
+                      scaleBytes);
+  }
   switch (w.format) {
   case WeightFormat::Q8_Ch: return {scalar(bytes, b_.getF32Type(), 1, 0), Value()};
   case WeightFormat::Q4_1:
@@ -235,7 +244,13 @@ Value KernelBuilder::decodeChunk(const WeightRows &w, ValueRange row, Value bloc
     return load(w.data, row, column, type);
   RowLayout layout = rowLayout(w.format, w.columns);
   Value values;
-  if (w.format == WeightFormat::Q8_0 || w.format == WeightFormat::Q8_Ch) {
+  if (w.tileRows) {
+    // Value `offset` of the block: q8_0's byte offset; q4_0's byte offset % 16.
+    Value bytes = loadTiledValues(w, row, block, offset % layout.blockValueBytes, width);
+    values = w.format == WeightFormat::Q8_0
+                 ? arith::SIToFPOp::create(b_, type, bytes).getResult()
+                 : nibblesToFloat(w.format, bytes, offset, type);
+  } else if (w.format == WeightFormat::Q8_0 || w.format == WeightFormat::Q8_Ch) {
     Value bytes = loadBytes(
         w.data, row, arith::AddIOp::create(b_, column, index(layout.valuesOffset)), width);
     values = arith::SIToFPOp::create(b_, type, bytes);
@@ -243,24 +258,58 @@ Value KernelBuilder::decodeChunk(const WeightRows &w, ValueRange row, Value bloc
     Value byte = arith::AddIOp::create(
         b_, arith::MulIOp::create(b_, block, index(layout.blockValueBytes)),
         index(layout.valuesOffset + offset % layout.blockValueBytes));
-    Value bytes = loadBytes(w.data, row, byte, width);
-    auto bytesType = cast<VectorType>(bytes.getType());
-    auto constant = [&](int64_t v) {
-      return arith::ConstantOp::create(
-          b_, DenseElementsAttr::get(bytesType, b_.getIntegerAttr(b_.getI8Type(), v)));
-    };
-    Value nibbles = offset < kQuantBlock / 2
-                        ? arith::AndIOp::create(b_, bytes, constant(0xF)).getResult()
-                        : arith::ShRUIOp::create(b_, bytes, constant(4)).getResult();
-    if (w.format == WeightFormat::Q4_0)
-      values = arith::SIToFPOp::create(b_, type, arith::SubIOp::create(b_, nibbles, constant(8)));
-    else
-      values = arith::UIToFPOp::create(b_, type, nibbles);
+    values = nibblesToFloat(w.format, loadBytes(w.data, row, byte, width), offset, type);
   }
   Value decoded = arith::MulFOp::create(b_, values, splat(scales.scale, type));
   if (scales.minimum)
     decoded = arith::AddFOp::create(b_, decoded, splat(scales.minimum, type));
   return decoded;
+}
+
+Value KernelBuilder::nibblesToFloat(WeightFormat format, Value bytes, int64_t offset,
+                                    VectorType type) {
+  auto bytesType = cast<VectorType>(bytes.getType());
+  auto constant = [&](int64_t v) {
+    return arith::ConstantOp::create(
+        b_, DenseElementsAttr::get(bytesType, b_.getIntegerAttr(b_.getI8Type(), v)));
+  };
+  Value nibbles = offset < kQuantBlock / 2
+                      ? arith::AndIOp::create(b_, bytes, constant(0xF)).getResult()
+                      : arith::ShRUIOp::create(b_, bytes, constant(4)).getResult();
+  if (format == WeightFormat::Q4_0)
+    return arith::SIToFPOp::create(b_, type, arith::SubIOp::create(b_, nibbles, constant(8)));
+  return arith::UIToFPOp::create(b_, type, nibbles);
+}
+
+std::pair<SmallVector<Value>, Value> KernelBuilder::rowOfTile(const WeightRows &w,
+                                                              ValueRange row) {
+  SmallVector<Value> tile(row);
+  Value position = arith::RemUIOp::create(b_, tile.back(), index(w.tileRows));
+  tile.back() = arith::DivUIOp::create(b_, tile.back(), index(w.tileRows));
+  return {tile, position};
+}
+
+Value KernelBuilder::loadTiledValues(const WeightRows &w, ValueRange row, Value block,
+                                     int64_t byte, int64_t count) {
+  // Piece (byte / 16) of the row sits at piece ((half * pieces + byte / 16) * halfRows +
+  // row % halfRows) of the block's values (WeightFormat.h's tiledValueByte).
+  auto [tile, position] = rowOfTile(w, row);
+  int64_t halfRows = w.tileRows / 2;
+  int64_t pieces = rowLayout(w.format, w.columns).blockValueBytes / 16;
+  Value half = arith::DivUIOp::create(b_, position, index(halfRows));
+  Value piece = arith::AddIOp::create(
+      b_,
+      arith::MulIOp::create(
+          b_, arith::AddIOp::create(b_, arith::MulIOp::create(b_, half, index(pieces)),
+                                    index(byte / 16)),
+          index(halfRows)),
+      arith::RemUIOp::create(b_, position, index(halfRows)));
+  Value start = arith::AddIOp::create(
+      b_, arith::MulIOp::create(b_, block, index(tileBlockBytes(w))),
+      index(tiledScaleByte(w.format, w.columns, w.tileRows, w.tileRows, 0) + byte % 16));
+  return loadBytes(w.data, tile,
+                   arith::AddIOp::create(b_, start, arith::MulIOp::create(b_, piece, index(16))),
+                   count);
 }
 
 SmallVector<Value> KernelBuilder::walkRows(const WeightRows &w,

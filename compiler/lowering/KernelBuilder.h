@@ -229,6 +229,17 @@ private:
   mlir::Value decodeChunk(const WeightRows &w, mlir::ValueRange row, mlir::Value block,
                           mlir::Value column, int64_t offset, int64_t width,
                           const BlockScales &scales);
+  /// 4-bit codes of `bytes` (low nibbles for values 0-15 of a block, `offset` < 16) as f32:
+  /// q4_0's minus 8, q4_1's as they are.
+  mlir::Value nibblesToFloat(WeightFormat format, mlir::Value bytes, int64_t offset,
+                             mlir::VectorType type);
+  /// For rows in tiles: the tile view's row that holds `row`, and row's position in it.
+  std::pair<mlir::SmallVector<mlir::Value>, mlir::Value> rowOfTile(const WeightRows &w,
+                                                                   mlir::ValueRange row);
+  /// `count` bytes of block `block`'s values of `row` from byte `byte` (within one piece of 16)
+  /// of a weight in row tiles.
+  mlir::Value loadTiledValues(const WeightRows &w, mlir::ValueRange row, mlir::Value block,
+                              int64_t byte, int64_t count);
   /// vector<count x i8> from byte `byte` of a row of a byte memref.
   mlir::Value loadBytes(mlir::Value memref, mlir::ValueRange row, mlir::Value byte,
                         int64_t count);

@@ -5,10 +5,11 @@
 // and its scales), 16 bytes from each per block, which the hardware prefetchers do not keep
 // fed: a q4_0 decode step read 13 GB/s where a bf16 one reads 21. Stored in row tiles
 // (WeightFormat.h), a tile is one sequential stream, its scales one load. This pass marks
-// each weight whose every use is such a product (an exec.linear of int8 activations over
-// whole tiles of its rows) with `tile_rows`; the artifact writer then stores it so and the
-// kernels read it so. Weights that anything else reads (an embedding table that is also the
-// LM head) keep the row layout. It runs before gemc-plan-buffers, on CPU targets only.
+// with `tile_rows` each weight that such products (exec.linear of int8 activations over
+// whole tiles of its rows) read, and nothing else but gathers of its rows (an embedding
+// table that is also the LM head); the artifact writer then stores it so, and the kernels
+// read it so. Other weights keep the row layout. It runs before gemc-plan-buffers, on CPU
+// targets only.
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,17 +36,22 @@ int64_t rowsComputed(exec::LinearOp linear) {
   return rows;
 }
 
-/// Whether every use of `weight` is an exec.linear of int8 activations by whole tiles of
-/// `tileRows` of its rows.
+/// Whether `weight` is multiplied by int8 activations over whole tiles of `tileRows` of its
+/// rows, and read otherwise only by gathers of its rows (an embedding table that is also the
+/// LM head), which read row tiles too.
 bool onlyIntegerTiles(exec::WeightOp weight, int64_t tileRows) {
+  bool multiplied = false;
   for (OpOperand &use : weight->getUses()) {
+    if (isa<exec::GatherRowsOp>(use.getOwner()))
+      continue;
     auto linear = dyn_cast<exec::LinearOp>(use.getOwner());
     if (!linear || use.get() != linear.getW() ||
         !cast<MemRefType>(linear.getX().getType()).getElementType().isInteger(8) ||
         linear.getFirstRow() % tileRows != 0 || rowsComputed(linear) % tileRows != 0)
       return false;
+    multiplied = true;
   }
-  return !weight->use_empty();
+  return multiplied;
 }
 
 struct TileWeightRowsPass : impl::TileWeightRowsBase<TileWeightRowsPass> {

@@ -17,8 +17,10 @@
 // AVX2: exec.weight "q8" {columns = 32 : i64, format = "q8_0", tile_rows = 4 : i64}
 // AVX512BW: exec.weight "q8" {columns = 32 : i64, format = "q8_0"} :
 // NEON: exec.weight "q8" {columns = 32 : i64, format = "q8_0", tile_rows = 2 : i64}
-// Also read by a gather (an embedding table that is the LM head too): row layout.
-// CHECK: exec.weight "table" {columns = 64 : i64, format = "q4_0"} :
+// Also read by a gather (an embedding table that is the LM head too): tiled; read only by a
+// gather: row layout.
+// AVX512: exec.weight "table" {columns = 64 : i64, format = "q4_0", tile_rows = 8 : i64}
+// CHECK: exec.weight "gathered" {columns = 64 : i64, format = "q4_0"} :
 // Multiplied by f32 activations: row layout.
 // CHECK: exec.weight "f32x" {columns = 64 : i64, format = "q4_0"} :
 // Rows that are not whole blocks: row layout.
@@ -39,6 +41,7 @@ module {
     %q4 = exec.weight "q4" {columns = 64 : i64, format = "q4_0"} : memref<16x36xi8>
     %q8 = exec.weight "q8" {columns = 32 : i64, format = "q8_0"} : memref<8x34xi8>
     %table = exec.weight "table" {columns = 64 : i64, format = "q4_0"} : memref<16x36xi8>
+    %gathered = exec.weight "gathered" {columns = 64 : i64, format = "q4_0"} : memref<16x36xi8>
     %f32x = exec.weight "f32x" {columns = 64 : i64, format = "q4_0"} : memref<16x36xi8>
     %short = exec.weight "short" {columns = 16 : i64, format = "q4_0"} : memref<16x18xi8>
     %rows12 = exec.weight "rows12" {columns = 32 : i64, format = "q4_0"} : memref<12x18xi8>
@@ -58,6 +61,7 @@ module {
       exec.linear %x64q, %q4 into %out16 {first_row = 0 : i64} : memref<?x72xi8>, memref<16x36xi8> into memref<?x16xf32>
       exec.linear %x32q, %q8 into %out8 {first_row = 0 : i64} : memref<?x36xi8>, memref<8x34xi8> into memref<?x8xf32>
       exec.gather_rows %ids, %table into %rows {scale = 1.0 : f32} : memref<?xi32>, memref<16x36xi8>, memref<?x64xf32>
+      exec.gather_rows %ids, %gathered into %rows {scale = 1.0 : f32} : memref<?xi32>, memref<16x36xi8>, memref<?x64xf32>
       exec.linear %x64q, %table into %out16 {first_row = 0 : i64} : memref<?x72xi8>, memref<16x36xi8> into memref<?x16xf32>
       exec.linear %x64, %f32x into %out16 {first_row = 0 : i64} : memref<?x64xf32>, memref<16x36xi8> into memref<?x16xf32>
       exec.linear %x16q, %short into %out16 {first_row = 0 : i64} : memref<?x36xi8>, memref<16x18xi8> into memref<?x16xf32>
