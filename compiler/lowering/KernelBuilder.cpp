@@ -341,6 +341,8 @@ SmallVector<Value> KernelBuilder::walkRows(const WeightRows &w,
   SmallVector<Value> state = loopCarrying(
       blocks.firstBlock, blocks.endBlock, 1, initial, [&](Value block, ValueRange carried) {
         SmallVector<Value> next(carried);
+        if (isFloatFormat(w.format))
+          prefetchRowsAhead(w, rows, block);
         visitBlock(block, kQuantBlock, next);
         return next;
       });
@@ -591,6 +593,25 @@ Value KernelBuilder::tileScales(const WeightRows &w, ValueRange tile, Value bloc
                           w.tileRows * scaleBytes);
   Value halves = vector::BitCastOp::create(b_, VectorType::get({w.tileRows}, b_.getF16Type()), bytes);
   return arith::ExtFOp::create(b_, VectorType::get({w.tileRows}, b_.getF32Type()), halves);
+}
+
+void KernelBuilder::prefetchRowsAhead(const WeightRows &w, ArrayRef<SmallVector<Value>> rows,
+                                      Value block) {
+  // As prefetchTileAhead, for rows of a float format, each its own stream: 1 KiB ahead in the
+  // row, clamped to its last column (the next rows of a tile are not the next in memory).
+  constexpr int64_t kAhead = 1024, kLine = 64;
+  int64_t elementBytes = int64_t(rowBytes(w.format, 1));
+  Value start = arith::MulIOp::create(b_, block, index(kQuantBlock));
+  for (const SmallVector<Value> &row : rows)
+    for (int64_t line = 0; line < kQuantBlock * elementBytes; line += kLine) {
+      Value column = arith::MinUIOp::create(
+          b_, arith::AddIOp::create(b_, start, index((kAhead + line) / elementBytes)),
+          index(w.columns - 1));
+      SmallVector<Value> indices(row);
+      indices.push_back(column);
+      memref::PrefetchOp::create(b_, w.data, indices, /*isWrite=*/false, /*localityHint=*/3,
+                                 /*isDataCache=*/true);
+    }
 }
 
 void KernelBuilder::prefetchTileAhead(const WeightRows &w, ValueRange tile, Value block) {

@@ -264,6 +264,10 @@ private:
                                                    mlir::Value block, const IntegerScheme &scheme);
   /// Bytes of one block of a row tile (its scales and values).
   static int64_t tileBlockBytes(const WeightRows &w);
+  /// Asks the cache for the values of each of `rows` (a float format) 1 KiB past block
+  /// `block`.
+  void prefetchRowsAhead(const WeightRows &w, llvm::ArrayRef<mlir::SmallVector<mlir::Value>> rows,
+                         mlir::Value block);
   /// Asks the cache for the bytes of a row tile (or the next tile) 1 KiB past block `block`.
   void prefetchTileAhead(const WeightRows &w, mlir::ValueRange tile, mlir::Value block);
   /// The f32 scales of block `block` of every row of a row tile, in row order.
