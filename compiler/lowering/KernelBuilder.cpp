@@ -614,6 +614,15 @@ void KernelBuilder::prefetchRowsAhead(const WeightRows &w, ArrayRef<SmallVector<
     }
 }
 
+/// The reassociation of a rank `rank` memref that merges its last two dimensions.
+static SmallVector<ReassociationIndices> lastTwoDimsMerged(int64_t rank) {
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t d = 0; d + 2 < rank; ++d)
+    groups.push_back({d});
+  groups.push_back({rank - 2, rank - 1});
+  return groups;
+}
+
 void KernelBuilder::prefetchTileAhead(const WeightRows &w, ValueRange tile, Value block) {
   // A tile is one stream, but decoding reads each only once, from memory: the hardware
   // prefetchers alone left a q4_0 kernel at 70% of the read bandwidth, asking for the lines
@@ -623,10 +632,7 @@ void KernelBuilder::prefetchTileAhead(const WeightRows &w, ValueRange tile, Valu
   auto type = cast<MemRefType>(w.data.getType());
   int64_t rank = type.getRank(), tileBytes = type.getShape()[rank - 1];
   int64_t matrixBytes = type.getShape()[rank - 2] * tileBytes;
-  SmallVector<ReassociationIndices> groups;
-  for (int64_t d = 0; d + 2 < rank; ++d)
-    groups.push_back({d});
-  groups.push_back({rank - 2, rank - 1});
+  SmallVector<ReassociationIndices> groups = lastTwoDimsMerged(rank);
   Value flat = memref::CollapseShapeOp::create(b_, w.data, groups);
   Value start = arith::AddIOp::create(
       b_, arith::MulIOp::create(b_, tile.back(), index(tileBytes)),
@@ -644,10 +650,7 @@ void KernelBuilder::prefetchTileAhead(const WeightRows &w, ValueRange tile, Valu
 Value KernelBuilder::tileView(Value memref, int64_t tileRows) {
   auto type = cast<MemRefType>(memref.getType());
   int64_t rank = type.getRank(), rows = type.getShape()[rank - 2], bytes = type.getShape()[rank - 1];
-  SmallVector<ReassociationIndices> groups;
-  for (int64_t d = 0; d + 2 < rank; ++d)
-    groups.push_back({d});
-  groups.push_back({rank - 2, rank - 1});
+  SmallVector<ReassociationIndices> groups = lastTwoDimsMerged(rank);
   Value flat = memref::CollapseShapeOp::create(b_, memref, groups);
   SmallVector<int64_t> shape(type.getShape().drop_back(2));
   shape.append({rows / tileRows, tileRows * bytes});
