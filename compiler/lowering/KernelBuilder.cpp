@@ -107,7 +107,10 @@ bool KernelBuilder::isInt8(Value memref) {
   return cast<MemRefType>(memref.getType()).getElementType().isInteger(8);
 }
 
-/// Where the values of the rows of int8 activations `rows` start.
+/// Where the blocks' corrections and values of the rows of int8 activations `rows` start.
+static int64_t activationCorrectionsOffset(Value rows) {
+  return activationCorrectionsOffset(cast<MemRefType>(rows.getType()).getShape().back());
+}
 static int64_t activationValuesOffset(Value rows) {
   return activationValuesOffset(cast<MemRefType>(rows.getType()).getShape().back());
 }
@@ -163,6 +166,7 @@ void KernelBuilder::quantizeRows(Value x, Value out, int64_t columns) {
       memref::StoreOp::create(
           b_, arith::ConstantOp::create(b_, b_.getI8IntegerAttr(0)), out,
           ValueRange{r, arith::AddIOp::create(b_, start, index(valuesOffset + pad))});
+    storeCorrections(out, r, block);
   };
   auto [begin, end] = share(rows(x));
   loop(begin, end, 1, [&](Value r) {
@@ -170,6 +174,37 @@ void KernelBuilder::quantizeRows(Value x, Value out, int64_t columns) {
     if (int64_t tail = columns % kQuantBlock)
       quantizeBlock(r, index(columns / kQuantBlock), tail);
   });
+}
+
+Value KernelBuilder::correctionsByte(Value rows, Value block) {
+  return arith::AddIOp::create(
+      b_, arith::MulIOp::create(b_, block, index(int64_t(sizeof(int32_t)) * kActivationCorrections)),
+      index(activationCorrectionsOffset(rows)));
+}
+
+void KernelBuilder::storeCorrections(Value out, Value r, Value block) {
+  // From the block's stored values: lane j of the two halves' sum adds value j and 16 + j,
+  // and lanes 4k..4k+3 add up to c_k / -8.
+  Value start = arith::AddIOp::create(b_, arith::MulIOp::create(b_, block, index(kQuantBlock)),
+                                      index(activationValuesOffset(out)));
+  auto wide = VectorType::get({16}, b_.getI32Type());
+  auto half = [&](int64_t first) {
+    return arith::ExtSIOp::create(
+        b_, wide, loadBytes(out, {r}, arith::AddIOp::create(b_, start, index(first)), 16));
+  };
+  Value lanes = arith::AddIOp::create(b_, half(0), half(16));
+  SmallVector<Value> sums;
+  for (int64_t k = 0; k < kActivationCorrections; ++k)
+    sums.push_back(vector::ReductionOp::create(
+        b_, vector::CombiningKind::ADD,
+        vector::ExtractStridedSliceOp::create(b_, lanes, ArrayRef<int64_t>{4 * k},
+                                              ArrayRef<int64_t>{4}, ArrayRef<int64_t>{1})));
+  auto sumType = VectorType::get({kActivationCorrections}, b_.getI32Type());
+  Value c = arith::MulIOp::create(
+      b_, vector::FromElementsOp::create(b_, sumType, sums),
+      arith::ConstantOp::create(b_, DenseElementsAttr::get(sumType, int32_t(-8))));
+  store(vector::BitCastOp::create(b_, VectorType::get({16}, b_.getI8Type()), c), out, {r},
+        correctionsByte(out, block));
 }
 
 void KernelBuilder::roundRowsToBf16(Value x, Value out, int64_t columns) {
@@ -525,8 +560,8 @@ Value KernelBuilder::spread(ArrayRef<Value> scalars, int64_t lanes) {
 
 /// How integer tiles multiply a weight format: vpdpbusd and vpmaddubsw take unsigned weights,
 /// q4_0's nibbles q (value q - 8) and q8_0's bytes q + 128 (value q), and a correction of
-/// -offset * (the token's bytes), which is the same for every row and so computed once per
-/// token and block. vpmaddubsw's pairs of q8_0 products could saturate i16: there the weight's
+/// -offset * (the sums of the token's bytes), which is the same for every row and so stored
+/// with the activations, once per token and block (WeightFormat.h). vpmaddubsw's pairs of q8_0 products could saturate i16: there the weight's
 /// sign moves onto the activation (|w| x sign(a, w), vpsignb) instead. sdot and the generic
 /// products take signed values.
 struct KernelBuilder::IntegerScheme {
@@ -665,6 +700,20 @@ Value KernelBuilder::activationHalf(Value a, ValueRange prefix, Value block, int
   return concat(b_, SmallVector<Value>(vectorWidth_ / 4, loadBytes(a, prefix, start, 16)));
 }
 
+Value KernelBuilder::offsetCorrection(Value a, ValueRange prefix, Value block, int64_t offset) {
+  // The block's four corrections (c_k = -8 * ...) in the four lanes of each row of a group,
+  // times offset / 8: one load and at most a shift per token and block.
+  Value c = vector::BitCastOp::create(b_, VectorType::get({kActivationCorrections}, b_.getI32Type()),
+                                      loadBytes(a, prefix, correctionsByte(a, block), 16));
+  Value lanes = concat(b_, SmallVector<Value>(vectorWidth_ / 4, c));
+  if (offset == 8)
+    return lanes;
+  assert(offset == 128 && "offsets are q4_0's 8 and q8_0's 128");
+  auto type = cast<VectorType>(lanes.getType());
+  return arith::ShLIOp::create(
+      b_, lanes, arith::ConstantOp::create(b_, DenseElementsAttr::get(type, int32_t(4))));
+}
+
 Value KernelBuilder::halvesDot(Value acc, std::pair<Value, Value> w, std::pair<Value, Value> a,
                                const IntegerScheme &scheme) {
   if (!scheme.signTrick)
@@ -727,11 +776,8 @@ SmallVector<Value> KernelBuilder::integerDots(Value a, ArrayRef<SmallVector<Valu
                                     activationHalf(a, aPrefixes[t], block, 16)};
           Value xScale = splat(loadActivationScale(a, aPrefixes[t], block), f32Type);
           Value init = zeros;
-          if (scheme.offset) {
-            Value offset = byteSplat(scheme.offset);
-            init = arith::SubIOp::create(
-                b_, zeros, dot4(dot4(zeros, offset, x.first), offset, x.second));
-          }
+          if (scheme.offset)
+            init = offsetCorrection(a, aPrefixes[t], block, scheme.offset);
           for (int64_t g = 0; g < groups; ++g) {
             Value sum = halvesDot(init, halves[g], x, scheme);
             Value scale = arith::MulFOp::create(b_, scales[g], xScale);

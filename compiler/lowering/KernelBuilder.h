@@ -277,6 +277,15 @@ private:
                              int64_t first);
   /// The f32 scale of block `block` of a row of int8 activations.
   mlir::Value loadActivationScale(mlir::Value rows, mlir::ValueRange prefix, mlir::Value block);
+  /// Where block `block`'s corrections start in a row of int8 activations `rows`.
+  mlir::Value correctionsByte(mlir::Value rows, mlir::Value block);
+  /// Stores the corrections of block `block` of row `r` of int8 activations `out` (WeightFormat.h)
+  /// from its stored values.
+  void storeCorrections(mlir::Value out, mlir::Value r, mlir::Value block);
+  /// The i32 lanes that correct a block's dot products of unsigned weights stored with
+  /// `offset` (q4_0: 8, q8_0: 128) with the activation row `a` at `prefix`.
+  mlir::Value offsetCorrection(mlir::Value a, mlir::ValueRange prefix, mlir::Value block,
+                               int64_t offset);
   /// acc + a block's products of the weight halves w and the activation halves a.
   mlir::Value halvesDot(mlir::Value acc, std::pair<mlir::Value, mlir::Value> w,
                         std::pair<mlir::Value, mlir::Value> a, const IntegerScheme &scheme);

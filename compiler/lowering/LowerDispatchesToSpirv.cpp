@@ -422,12 +422,14 @@ Grid SpirvKernelGenerator::quantizeRows(exec::QuantizeRowsOp op) {
     Value inverse = arith::SelectOp::create(
         b_, arith::CmpFOp::create(b_, arith::CmpFPredicate::OEQ, d, f32(0)), f32(0),
         arith::DivFOp::create(b_, f32(1), d));
-    Value bits = arith::BitcastOp::create(b_, b_.getI32Type(), d);
-    for (int64_t k = 0; k < 4; ++k) // the scale, little-endian
-      memref::StoreOp::create(
-          b_, arith::TruncIOp::create(b_, b_.getI8Type(),
-                                      arith::ShRUIOp::create(b_, bits, i32(8 * k))),
-          out.data, ValueRange{add(outRow, add(mul(block, index(4)), index(k)))});
+    auto storeWord = [&](Value bits, Value byte) { // little-endian
+      for (int64_t k = 0; k < 4; ++k)
+        memref::StoreOp::create(
+            b_, arith::TruncIOp::create(b_, b_.getI8Type(),
+                                        arith::ShRUIOp::create(b_, bits, i32(8 * k))),
+            out.data, ValueRange{add(outRow, add(byte, index(k)))});
+    };
+    storeWord(arith::BitcastOp::create(b_, b_.getI32Type(), d), mul(block, index(4)));
     Value values = add(outRow, add(index(activationValuesOffset(out.shape.back())), start));
     k_.loop(index(0), length, 1, [&](Value j) {
       Value q = arith::FPToSIOp::create(b_, b_.getI8Type(),
@@ -438,6 +440,15 @@ Grid SpirvKernelGenerator::quantizeRows(exec::QuantizeRowsOp op) {
       memref::StoreOp::create(b_, arith::ConstantOp::create(b_, b_.getI8IntegerAttr(0)),
                               out.data, ValueRange{add(values, j)});
     });
+    Value corrections = add(index(activationCorrectionsOffset(out.shape.back())),
+                            mul(block, index(4 * kActivationCorrections)));
+    for (int64_t k = 0; k < kActivationCorrections; ++k) { // c_k from the stored values
+      Value sum = i32(0);
+      for (int64_t j : {4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3})
+        for (int64_t half : {0, 16})
+          sum = arith::AddIOp::create(b_, sum, byteAt(out.data, add(values, index(half + j)), true));
+      storeWord(arith::MulIOp::create(b_, sum, i32(-8)), add(corrections, index(4 * k)));
+    }
   });
   return {rowsPerToken, 0};
 }

@@ -321,12 +321,13 @@ void tileRows(WeightFormat format, int64_t columns, int64_t tileRowCount, int64_
 
 int64_t activationRowBytes(int64_t columns) {
   int64_t blocks = blockCount(columns);
-  return blocks * int64_t(sizeof(float)) + blocks * kQuantBlock;
+  return blocks * int64_t(sizeof(float)) * (1 + kActivationCorrections) + blocks * kQuantBlock;
 }
 
 void quantizeActivations(const float *values, int64_t columns, uint8_t *out) {
-  int64_t blocks = blockCount(columns);
-  uint8_t *quants = out + blocks * sizeof(float);
+  int64_t blocks = blockCount(columns), rowBytes = activationRowBytes(columns);
+  uint8_t *corrections = out + activationCorrectionsOffset(rowBytes);
+  uint8_t *quants = out + activationValuesOffset(rowBytes);
   std::memset(quants, 0, size_t(blocks * kQuantBlock));
   for (int64_t b = 0; b < blocks; ++b) {
     const float *x = values + b * kQuantBlock;
@@ -336,8 +337,13 @@ void quantizeActivations(const float *values, int64_t columns, uint8_t *out) {
       amax = std::max(amax, std::abs(x[j]));
     float d = amax / 127.0f, inverse = d != 0 ? 1.0f / d : 0.0f;
     std::memcpy(out + b * sizeof(float), &d, sizeof(float));
-    for (int64_t j = 0; j < n; ++j) // |x * inverse| <= 127 up to rounding, never past 127.5
-      quants[b * kQuantBlock + j] = uint8_t(int8_t(std::nearbyint(x[j] * inverse)));
+    int32_t c[kActivationCorrections] = {};
+    for (int64_t j = 0; j < n; ++j) { // |x * inverse| <= 127 up to rounding, never past 127.5
+      auto q = int8_t(std::nearbyint(x[j] * inverse));
+      quants[b * kQuantBlock + j] = uint8_t(q);
+      c[j % 16 / 4] -= 8 * q;
+    }
+    std::memcpy(corrections + b * sizeof(c), c, sizeof(c));
   }
 }
 

@@ -86,12 +86,21 @@ inline bool roundsActivationsFor(ActivationFormat activations, WeightFormat weig
                                                  : false;
 }
 /// Bytes of a row of `columns` quantized activations, as `exec.quantize_rows` stores it:
-/// [B x f32 d][B x 32 int8], the values of the last block padded with zeros, so that a block's
-/// values are always 32 whole bytes.
+/// [B x f32 d][B x 4 x i32 c][B x 32 int8], the values of the last block padded with zeros, so
+/// that a block's values are always 32 whole bytes. c_k = -8 * (the sum of the block's values
+/// 4k..4k+3 and 16+4k..16+4k+3): the correction that integer dot products of unsigned weights
+/// (q4_0's nibbles q for q - 8; q8_0's q + 128, with 16 c_k) add to each lane that sums four
+/// products of either half of a block (k = lane % 4). It is the same for every weight row.
 int64_t activationRowBytes(int64_t columns);
-/// Where the int8 values of such a row of `rowBytes` bytes start: after its blocks' scales.
+constexpr int64_t kActivationCorrections = 4;
+/// Where the blocks' corrections of such a row of `rowBytes` bytes start: after their scales.
+constexpr int64_t activationCorrectionsOffset(int64_t rowBytes) {
+  return rowBytes / (int64_t(sizeof(float)) * (1 + kActivationCorrections) + kQuantBlock) *
+         int64_t(sizeof(float));
+}
+/// Where its int8 values start: after the corrections.
 constexpr int64_t activationValuesOffset(int64_t rowBytes) {
-  return rowBytes / (int64_t(sizeof(float)) + kQuantBlock) * int64_t(sizeof(float));
+  return (1 + kActivationCorrections) * activationCorrectionsOffset(rowBytes);
 }
 void quantizeActivations(const float *values, int64_t columns, uint8_t *out);
 /// The values a row of activations stands for once rounded to `format`.

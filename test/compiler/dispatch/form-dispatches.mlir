@@ -171,22 +171,22 @@ func.func @forward(%ids: tensor<?xi32>, %pos: index) -> tensor<?x8xf32> {
 // reads its input rounded to bf16.
 // CHECK-LABEL: func.func @forward()
 // CHECK: %[[H:.*]] = exec.scratch : memref<?x8xf32>
-// CHECK: %[[HQ:.*]] = exec.scratch : memref<?x36xi8>
+// CHECK: %[[HQ:.*]] = exec.scratch : memref<?x52xi8>
 // CHECK: exec.dispatch "mlp_1.gate_up.quantize" {
-// CHECK-NEXT: exec.quantize_rows %[[H]] into %[[HQ]] : memref<?x8xf32> into memref<?x36xi8>
+// CHECK-NEXT: exec.quantize_rows %[[H]] into %[[HQ]] : memref<?x8xf32> into memref<?x52xi8>
 // CHECK: exec.dispatch "mlp_1.gate_up" {
-// CHECK-NEXT: exec.linear %[[HQ]], %{{.*}} into %{{.*}} {first_row = 0 : i64} : memref<?x36xi8>, memref<16x18xi8> into memref<?x16xf32>
-// CHECK-NEXT: exec.linear %[[HQ]], %{{.*}} into %{{.*}} {first_row = 0 : i64} : memref<?x36xi8>, memref<16x18xi8> into memref<?x16xf32>
+// CHECK-NEXT: exec.linear %[[HQ]], %{{.*}} into %{{.*}} {first_row = 0 : i64} : memref<?x52xi8>, memref<16x18xi8> into memref<?x16xf32>
+// CHECK-NEXT: exec.linear %[[HQ]], %{{.*}} into %{{.*}} {first_row = 0 : i64} : memref<?x52xi8>, memref<16x18xi8> into memref<?x16xf32>
 // CHECK: exec.dispatch "mlp_1.down.bf16" {
 // CHECK-NEXT: exec.quantize_rows %{{.*}} into %[[AB:.*]] : memref<?x16xf32> into memref<?x16xbf16>
 // CHECK: exec.dispatch "mlp_1.down" {
 // CHECK-NEXT: exec.linear %[[AB]], %{{.*}} into %{{.*}} {first_row = 0 : i64} : memref<?x16xbf16>, memref<8x16xbf16> into memref<?x8xf32>
 // CHECK: exec.dispatch "moe_2.gate_up.quantize" {
-// CHECK-NEXT: exec.quantize_rows %{{.*}} into %{{.*}} : memref<?x8xf32> into memref<?x36xi8>
+// CHECK-NEXT: exec.quantize_rows %{{.*}} into %{{.*}} : memref<?x8xf32> into memref<?x52xi8>
 // CHECK: exec.dispatch "moe_2.down.quantize" {
-// CHECK-NEXT: exec.quantize_rows %{{.*}} into %[[GQ:.*]] : memref<?x2x4xf32> into memref<?x2x36xi8>
+// CHECK-NEXT: exec.quantize_rows %{{.*}} into %[[GQ:.*]] : memref<?x2x4xf32> into memref<?x2x52xi8>
 // CHECK: exec.dispatch "moe_2.down" {
-// CHECK-NEXT: exec.linear %[[GQ]], %{{.*}} experts(%{{.*}}) into %{{.*}} {first_row = 0 : i64} : memref<?x2x36xi8>, memref<2x8x20xi8>, memref<?x2xi64> into memref<?x2x8xf32>
+// CHECK-NEXT: exec.linear %[[GQ]], %{{.*}} experts(%{{.*}}) into %{{.*}} {first_row = 0 : i64} : memref<?x2x52xi8>, memref<2x8x20xi8>, memref<?x2xi64> into memref<?x2x8xf32>
 func.func @forward(%ids: tensor<?xi32>, %pos: index) -> tensor<?x16xf32> {
   %table = gemma.weight "embed" : tensor<16x8xbf16>
   %h = gemma.embed %ids, %table {scale = 2.828125 : f32} : (tensor<?xi32>, tensor<16x8xbf16>) -> tensor<?x8xf32>

@@ -48,9 +48,9 @@ module {
     %band = exec.weight "band" {columns = 32 : i64, format = "q4_0"} : memref<16x18xi8>
     %experts = exec.weight "experts" {columns = 32 : i64, format = "q4_0"} : memref<3x16x18xi8>
     %x64 = exec.scratch : memref<?x64xf32>
-    %x64q = exec.scratch : memref<?x72xi8>
-    %x32q = exec.scratch : memref<?x36xi8>
-    %x16q = exec.scratch : memref<?x36xi8>
+    %x64q = exec.scratch : memref<?x104xi8>
+    %x32q = exec.scratch : memref<?x52xi8>
+    %x16q = exec.scratch : memref<?x52xi8>
     %sel = exec.scratch : memref<?x2xi64>
     %out16 = exec.scratch : memref<?x16xf32>
     %out8 = exec.scratch : memref<?x8xf32>
@@ -58,16 +58,16 @@ module {
     %outE = exec.scratch : memref<?x2x16xf32>
     %rows = exec.scratch : memref<?x64xf32>
     exec.dispatch "all" {
-      exec.linear %x64q, %q4 into %out16 {first_row = 0 : i64} : memref<?x72xi8>, memref<16x36xi8> into memref<?x16xf32>
-      exec.linear %x32q, %q8 into %out8 {first_row = 0 : i64} : memref<?x36xi8>, memref<8x34xi8> into memref<?x8xf32>
+      exec.linear %x64q, %q4 into %out16 {first_row = 0 : i64} : memref<?x104xi8>, memref<16x36xi8> into memref<?x16xf32>
+      exec.linear %x32q, %q8 into %out8 {first_row = 0 : i64} : memref<?x52xi8>, memref<8x34xi8> into memref<?x8xf32>
       exec.gather_rows %ids, %table into %rows {scale = 1.0 : f32} : memref<?xi32>, memref<16x36xi8>, memref<?x64xf32>
       exec.gather_rows %ids, %gathered into %rows {scale = 1.0 : f32} : memref<?xi32>, memref<16x36xi8>, memref<?x64xf32>
-      exec.linear %x64q, %table into %out16 {first_row = 0 : i64} : memref<?x72xi8>, memref<16x36xi8> into memref<?x16xf32>
+      exec.linear %x64q, %table into %out16 {first_row = 0 : i64} : memref<?x104xi8>, memref<16x36xi8> into memref<?x16xf32>
       exec.linear %x64, %f32x into %out16 {first_row = 0 : i64} : memref<?x64xf32>, memref<16x36xi8> into memref<?x16xf32>
-      exec.linear %x16q, %short into %out16 {first_row = 0 : i64} : memref<?x36xi8>, memref<16x18xi8> into memref<?x16xf32>
-      exec.linear %x32q, %rows12 into %out12 {first_row = 0 : i64} : memref<?x36xi8>, memref<12x18xi8> into memref<?x12xf32>
-      exec.linear %x32q, %band into %out12 {first_row = 4 : i64} : memref<?x36xi8>, memref<16x18xi8> into memref<?x12xf32>
-      exec.linear %x32q, %experts experts(%sel) into %outE {first_row = 0 : i64} : memref<?x36xi8>, memref<3x16x18xi8>, memref<?x2xi64> into memref<?x2x16xf32>
+      exec.linear %x16q, %short into %out16 {first_row = 0 : i64} : memref<?x52xi8>, memref<16x18xi8> into memref<?x16xf32>
+      exec.linear %x32q, %rows12 into %out12 {first_row = 0 : i64} : memref<?x52xi8>, memref<12x18xi8> into memref<?x12xf32>
+      exec.linear %x32q, %band into %out12 {first_row = 4 : i64} : memref<?x52xi8>, memref<16x18xi8> into memref<?x12xf32>
+      exec.linear %x32q, %experts experts(%sel) into %outE {first_row = 0 : i64} : memref<?x52xi8>, memref<3x16x18xi8>, memref<?x2xi64> into memref<?x2x16xf32>
     }
     return
   }

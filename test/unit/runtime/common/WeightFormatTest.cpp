@@ -144,15 +144,20 @@ TEST(WeightFormatTest, ActivationsRoundToInt8Blocks) {
   row[32] = -254.0f; // block 1 (8 values): amax 254, scale 2
   row[33] = 5.0f;    // 2.5 -> 2
   row[34] = 3.0f;    // 1.5 -> 2
-  ASSERT_EQ(activationRowBytes(40), 2 * 4 + 2 * 32);
-  std::vector<uint8_t> stored(72, 0xAA);
+  ASSERT_EQ(activationRowBytes(40), 2 * 4 + 2 * 16 + 2 * 32);
+  std::vector<uint8_t> stored(104, 0xAA);
   quantizeActivations(row.data(), 40, stored.data());
   float d0, d1;
   std::memcpy(&d0, stored.data(), 4);
   std::memcpy(&d1, stored.data() + 4, 4);
   EXPECT_EQ(d0, 1.0f);
   EXPECT_EQ(d1, 2.0f);
-  const int8_t *q = reinterpret_cast<const int8_t *>(stored.data() + 8);
+  // Each block's corrections: -8 x the sums of values 4k..4k+3 and 16+4k..16+4k+3. Block 0:
+  // 127 + 2 - 4 + 0 and 1; block 1: -127 + 2 + 2.
+  int32_t c[8];
+  std::memcpy(c, stored.data() + 8, sizeof(c));
+  EXPECT_EQ(std::vector<int32_t>(c, c + 8), (std::vector<int32_t>{-8 * 125, -8, 0, 0, 8 * 123, 0, 0, 0}));
+  const int8_t *q = reinterpret_cast<const int8_t *>(stored.data() + 40);
   std::vector<int8_t> expected(64, 0);
   expected[0] = 127, expected[1] = 2, expected[2] = -4, expected[3] = 0, expected[4] = 1;
   expected[32] = -127, expected[33] = 2, expected[34] = 2;
@@ -165,7 +170,7 @@ TEST(WeightFormatTest, ActivationsRoundToInt8Blocks) {
 
   std::vector<float> zeros(32, 0.0f); // scale 0: every q is 0, no division by zero
   quantizeActivations(zeros.data(), 32, stored.data());
-  EXPECT_EQ(std::count(stored.begin(), stored.begin() + 36, 0), 36);
+  EXPECT_EQ(std::count(stored.begin(), stored.begin() + 52, 0), 52);
 }
 
 TEST(WeightFormatTest, Bf16ActivationsRoundToNearestTiesToEven) {
