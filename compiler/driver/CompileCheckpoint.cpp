@@ -106,6 +106,18 @@ llvm::Expected<CpuTarget> lookupTarget(const std::string &name, const std::strin
   return lookupCpuTarget(name);
 }
 
+/// That target with --cpu-features applied, where given.
+llvm::Expected<CpuTarget> lookupTarget(const CompileOptions &options) {
+  llvm::Expected<CpuTarget> target = lookupTarget(options.target, options.cpu);
+  if (!target || options.cpuFeatures.empty())
+    return target;
+  if (target->name == "vulkan" || !runsOnHostArchitecture(*target))
+    return makeError("--cpu-features changes a CPU target of this machine's architecture; "
+                     "--target {} is not one",
+                     target->name);
+  return withCpuFeatures(*target, options.cpuFeatures);
+}
+
 llvm::Error checkOptions(const CompileOptions &options, const CpuTarget &target) {
   if (options.maxChunk < 1)
     return makeError("--max-chunk must be at least 1, found {}", options.maxChunk);
@@ -262,7 +274,7 @@ llvm::Expected<CompileReport> compileForCpu(LoadedModel &model, const CompileOpt
 
 llvm::Expected<CompileReport> compileCheckpoint(const CompileOptions &options) {
   auto start = std::chrono::steady_clock::now();
-  llvm::Expected<CpuTarget> target = lookupTarget(options.target, options.cpu);
+  llvm::Expected<CpuTarget> target = lookupTarget(options);
   if (!target)
     return target.takeError();
   if (llvm::Error error = checkOptions(options, *target))

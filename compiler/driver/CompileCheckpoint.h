@@ -46,6 +46,7 @@ struct CompileOptions {
   std::string emit = "artifact"; // artifact, exe, lib, mlir, llvm, obj or spirv (a directory)
   std::string target = "host";   // a CPU target or vulkan
   std::string cpu;               // with target host: compile for this LLVM CPU instead
+  std::string cpuFeatures;       // "+avxvnni,-avx512bf16": features added to or removed from it
   int64_t maxChunk = 64;
   std::string libWeights = "embedded"; // --emit lib: embedded (linked in) or file (NAME.gemc)
   uint64_t maxBindingBytes = kMaxGpuBindingBytes; // vulkan: larger weights are bound in parts

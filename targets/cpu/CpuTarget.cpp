@@ -123,6 +123,46 @@ llvm::Expected<CpuTarget> lookupCpuTarget(const std::string &name) {
                           llvm::sys::getHostCPUFeatures());
 }
 
+/// Every feature LLVM knows for `info`'s architecture, and whether `info` has it.
+static llvm::StringMap<bool> featuresOf(const llvm::MCSubtargetInfo &info) {
+  llvm::StringMap<bool> features;
+  for (const llvm::SubtargetFeatureKV &feature : info.getAllProcessorFeatures())
+    features[feature.Key] = info.checkFeatures(std::string("+") + feature.Key);
+  return features;
+}
+
+llvm::Expected<CpuTarget> withCpuFeatures(const CpuTarget &target, const std::string &list) {
+  initializeLlvmTargets();
+  llvm::Triple triple(target.triple);
+  std::string error;
+  const llvm::Target *llvmTarget = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!llvmTarget)
+    return makeError("--cpu-features: {}", error);
+  std::unique_ptr<llvm::MCSubtargetInfo> base(
+      llvmTarget->createMCSubtargetInfo(triple, target.cpu, target.features));
+  llvm::StringMap<bool> known = featuresOf(*base);
+  llvm::SmallVector<llvm::StringRef> items;
+  llvm::StringRef(list).split(items, ',');
+  for (llvm::StringRef item : items) {
+    llvm::StringRef name = item.drop_front();
+    if (!item.starts_with("+") && !item.starts_with("-"))
+      return makeError("--cpu-features: '{}' is not +FEATURE or -FEATURE (e.g. "
+                       "+avxvnni,-avx512bf16)",
+                       item.str());
+    if (!known.contains(name))
+      return makeError("--cpu-features: LLVM knows no {} feature '{}' (`llc -mattr=help` lists "
+                       "them)",
+                       triple.getArchName().str(), name.str());
+    if (item.starts_with("+") && !isDetectableCpuFeature(name))
+      return makeError("--cpu-features: +{}: the runtime cannot check for it before running "
+                       "an artifact, so gemc does not compile for it",
+                       name.str());
+  }
+  std::unique_ptr<llvm::MCSubtargetInfo> info(llvmTarget->createMCSubtargetInfo(
+      triple, target.cpu, target.features.empty() ? list : target.features + "," + list));
+  return detectableTarget(target.name, target.triple, target.tuneCpu, featuresOf(*info));
+}
+
 llvm::Expected<CpuTarget> lookupNamedCpu(const std::string &cpu) {
   initializeLlvmTargets();
   llvm::Triple triple(llvm::sys::getProcessTriple());
@@ -139,10 +179,7 @@ llvm::Expected<CpuTarget> lookupNamedCpu(const std::string &cpu) {
     return makeError("--cpu {}: LLVM knows no such {} CPU (try znver4, sapphirerapids, "
                      "x86-64-v3; `llc -mcpu=help` lists them)",
                      cpu, triple.getArchName().str());
-  llvm::StringMap<bool> features;
-  for (const llvm::SubtargetFeatureKV &feature : info->getAllProcessorFeatures())
-    features[feature.Key] = info->checkFeatures(std::string("+") + feature.Key);
-  return detectableTarget(cpu, triple.str(), cpu, features);
+  return detectableTarget(cpu, triple.str(), cpu, featuresOf(*info));
 }
 
 namespace {

@@ -41,6 +41,11 @@ llvm::Expected<CpuTarget> lookupCpuTarget(const std::string &name);
 /// is built: the architecture's base CPU plus every feature `cpu` implies that the runtime can
 /// detect, tuned for `cpu`.
 llvm::Expected<CpuTarget> lookupNamedCpu(const std::string &cpu);
+/// `target` (of this machine's architecture) with `list` ("+avxvnni,-avx512bf16", LLVM's
+/// spelling) applied: each feature added or removed with every feature it implies or that
+/// needs it, then listed as `host` is (the runtime must be able to check each one); the vector
+/// width and the kernels follow from the result.
+llvm::Expected<CpuTarget> withCpuFeatures(const CpuTarget &target, const std::string &list);
 std::vector<std::string> cpuTargetNames();
 
 /// Compiles an LLVM-dialect module to a relocatable object for `target` (in memory): LLVM IR,

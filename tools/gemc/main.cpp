@@ -60,6 +60,10 @@ int main(int argc, char **argv) {
                          "Compile for this CPU (any LLVM CPU name of this machine's "
                          "architecture: znver4, sapphirerapids, ...) instead of the host: every "
                          "feature it implies that the runtime can check");
+  compileCmd->add_option("--cpu-features", compile.cpuFeatures,
+                         "Add or remove CPU features, in LLVM's spelling (+avxvnni,-avx512bf16), "
+                         "with what they imply, on top of the target or --cpu: the kernels "
+                         "follow (e.g. -avx512vnni: vpmaddubsw instead of vpdpbusd)");
   compileCmd->add_option("--max-chunk", compile.maxChunk, "Most tokens evaluated per call")
       ->capture_default_str();
   compileCmd
