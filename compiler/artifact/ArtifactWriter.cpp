@@ -88,7 +88,8 @@ llvm::Error writeWeight(SectionWriter &out, const TensorInfo &tensor,
   uint64_t storedRow = rowBytes(entry.format, columns);
   // Pieces of whole tiles (the verifier checked that tiles divide the rows).
   int64_t unit = std::max<int64_t>(entry.tileRows, 1);
-  int64_t piece = int64_t(std::max<uint64_t>(1, kPiece / std::max(sourceRow, storedRow) / unit)) * unit;
+  int64_t piece =
+      int64_t(std::max<uint64_t>(1, kPiece / std::max(sourceRow, storedRow) / unit)) * unit;
   bool copy = storesAsIs(tensor.dtype, entry.format);
   std::vector<uint8_t> stored(copy ? 0 : size_t(std::min(piece, rows)) * storedRow);
   for (int64_t first = 0; first < rows; first += piece) {
@@ -158,10 +159,10 @@ buildTensors(flatbuffers::FlatBufferBuilder &fbb, const ArtifactContents &in) {
   std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
   for (const WeightLayout::Entry &entry : in.plan.weights.entries) {
     const TensorInfo *info = in.checkpoint.find(entry.name);
-    tensors.push_back(fb::CreateTensor(fbb, fbb.CreateString(entry.name),
-                                       fbb.CreateString(std::string(weightFormatName(entry.format))),
-                                       fbb.CreateVector(info->shape), entry.offset, entry.bytes,
-                                       entry.tileRows));
+    tensors.push_back(
+        fb::CreateTensor(fbb, fbb.CreateString(entry.name),
+                         fbb.CreateString(std::string(weightFormatName(entry.format))),
+                         fbb.CreateVector(info->shape), entry.offset, entry.bytes, entry.tileRows));
   }
   return fbb.CreateVector(tensors);
 }

@@ -75,7 +75,8 @@ llvm::Expected<std::string> runnerProgram(const CpuTarget &target) {
   std::string path = (llvm::sys::path::parent_path(self) + "/" +
                       (native ? "gemc-run" : "gemc-run-aarch64"))
                          .str();
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
+  auto buffer =
+      llvm::MemoryBuffer::getFile(path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
   if (!buffer)
     return makeError("--emit exe: cannot read the runner program {}: {} (it is built and "
                      "installed next to gemc)",

@@ -178,7 +178,8 @@ void KernelBuilder::quantizeRows(Value x, Value out, int64_t columns) {
 
 Value KernelBuilder::correctionsByte(Value rows, Value block) {
   return arith::AddIOp::create(
-      b_, arith::MulIOp::create(b_, block, index(int64_t(sizeof(int32_t)) * kActivationCorrections)),
+      b_,
+      arith::MulIOp::create(b_, block, index(int64_t(sizeof(int32_t)) * kActivationCorrections)),
       index(activationCorrectionsOffset(rows)));
 }
 
@@ -491,7 +492,8 @@ Value KernelBuilder::dot4(Value acc, Value u, Value s) {
   bool wide = vectorWidth_ == 16;
   switch (integerDot_) {
   case IntegerDot::Vnni:
-    return intrinsic(accType, wide ? "llvm.x86.avx512.vpdpbusd.512" : "llvm.x86.avx512.vpdpbusd.256",
+    return intrinsic(accType,
+                     wide ? "llvm.x86.avx512.vpdpbusd.512" : "llvm.x86.avx512.vpdpbusd.256",
                      {acc, u, s});
   case IntegerDot::Maddubs: {
     auto pairs = VectorType::get({2 * vectorWidth_}, b_.getI16Type());
@@ -500,8 +502,9 @@ Value KernelBuilder::dot4(Value acc, Value u, Value s) {
                                {u, s});
     Value ones = arith::ConstantOp::create(
         b_, DenseElementsAttr::get(pairs, b_.getIntegerAttr(b_.getI16Type(), 1)));
-    Value quads = intrinsic(accType, wide ? "llvm.x86.avx512.pmaddw.d.512" : "llvm.x86.avx2.pmadd.wd",
-                            {products, ones});
+    Value quads =
+        intrinsic(accType, wide ? "llvm.x86.avx512.pmaddw.d.512" : "llvm.x86.avx2.pmadd.wd",
+                  {products, ones});
     return arith::AddIOp::create(b_, acc, quads);
   }
   case IntegerDot::Sdot:
@@ -561,9 +564,9 @@ Value KernelBuilder::spread(ArrayRef<Value> scalars, int64_t lanes) {
 /// How integer tiles multiply a weight format: vpdpbusd and vpmaddubsw take unsigned weights,
 /// q4_0's nibbles q (value q - 8) and q8_0's bytes q + 128 (value q), and a correction of
 /// -offset * (the sums of the token's bytes), which is the same for every row and so stored
-/// with the activations, once per token and block (WeightFormat.h). vpmaddubsw's pairs of q8_0 products could saturate i16: there the weight's
-/// sign moves onto the activation (|w| x sign(a, w), vpsignb) instead. sdot and the generic
-/// products take signed values.
+/// with the activations, once per token and block (WeightFormat.h). vpmaddubsw's pairs of q8_0
+/// products could saturate i16: there the weight's sign moves onto the activation
+/// (|w| x sign(a, w), vpsignb) instead. sdot and the generic products take signed values.
 struct KernelBuilder::IntegerScheme {
   bool q4, unsignedWeights, signTrick;
   int64_t offset;
@@ -594,8 +597,8 @@ std::pair<Value, Value> KernelBuilder::weightHalves(const WeightRows &w,
   auto pieces = [&](int64_t p) {
     if (w.tileRows) {
       int64_t first = tiledValueByte(w.format, w.columns, w.tileRows, group * groupRows, 0, 16 * p);
-      Value byte = arith::AddIOp::create(b_, arith::MulIOp::create(b_, block, index(tileBlockBytes(w))),
-                                         index(first));
+      Value byte = arith::AddIOp::create(
+          b_, arith::MulIOp::create(b_, block, index(tileBlockBytes(w))), index(first));
       return loadBytes(w.data, tile, byte, 16 * groupRows);
     }
     Value byte = arith::AddIOp::create(
@@ -609,7 +612,8 @@ std::pair<Value, Value> KernelBuilder::weightHalves(const WeightRows &w,
     Value hi = arith::ShRUIOp::create(b_, packed, byteSplat(4));
     if (scheme.unsignedWeights)
       return {lo, hi};
-    return {arith::SubIOp::create(b_, lo, byteSplat(8)), arith::SubIOp::create(b_, hi, byteSplat(8))};
+    return {arith::SubIOp::create(b_, lo, byteSplat(8)),
+            arith::SubIOp::create(b_, hi, byteSplat(8))};
   }
   Value lo = pieces(0), hi = pieces(1);
   if (!scheme.offset)
@@ -626,7 +630,8 @@ Value KernelBuilder::tileScales(const WeightRows &w, ValueRange tile, Value bloc
   int64_t scaleBytes = rowLayout(w.format, w.columns).scaleBytes;
   Value bytes = loadBytes(w.data, tile, arith::MulIOp::create(b_, block, index(tileBlockBytes(w))),
                           w.tileRows * scaleBytes);
-  Value halves = vector::BitCastOp::create(b_, VectorType::get({w.tileRows}, b_.getF16Type()), bytes);
+  Value halves =
+      vector::BitCastOp::create(b_, VectorType::get({w.tileRows}, b_.getF16Type()), bytes);
   return arith::ExtFOp::create(b_, VectorType::get({w.tileRows}, b_.getF32Type()), halves);
 }
 
@@ -684,7 +689,8 @@ void KernelBuilder::prefetchTileAhead(const WeightRows &w, ValueRange tile, Valu
 
 Value KernelBuilder::tileView(Value memref, int64_t tileRows) {
   auto type = cast<MemRefType>(memref.getType());
-  int64_t rank = type.getRank(), rows = type.getShape()[rank - 2], bytes = type.getShape()[rank - 1];
+  int64_t rank = type.getRank(), rows = type.getShape()[rank - 2],
+          bytes = type.getShape()[rank - 1];
   SmallVector<ReassociationIndices> groups = lastTwoDimsMerged(rank);
   Value flat = memref::CollapseShapeOp::create(b_, memref, groups);
   SmallVector<int64_t> shape(type.getShape().drop_back(2));
@@ -703,8 +709,9 @@ Value KernelBuilder::activationHalf(Value a, ValueRange prefix, Value block, int
 Value KernelBuilder::offsetCorrection(Value a, ValueRange prefix, Value block, int64_t offset) {
   // The block's four corrections (c_k = -8 * ...) in the four lanes of each row of a group,
   // times offset / 8: one load and at most a shift per token and block.
-  Value c = vector::BitCastOp::create(b_, VectorType::get({kActivationCorrections}, b_.getI32Type()),
-                                      loadBytes(a, prefix, correctionsByte(a, block), 16));
+  Value c =
+      vector::BitCastOp::create(b_, VectorType::get({kActivationCorrections}, b_.getI32Type()),
+                                loadBytes(a, prefix, correctionsByte(a, block), 16));
   Value lanes = concat(b_, SmallVector<Value>(vectorWidth_ / 4, c));
   if (offset == 8)
     return lanes;
@@ -782,7 +789,8 @@ SmallVector<Value> KernelBuilder::integerDots(Value a, ArrayRef<SmallVector<Valu
             Value sum = halvesDot(init, halves[g], x, scheme);
             Value scale = arith::MulFOp::create(b_, scales[g], xScale);
             Value &slot = next[g * tokens + t];
-            slot = vector::FMAOp::create(b_, arith::SIToFPOp::create(b_, f32Type, sum), scale, slot);
+            slot =
+                vector::FMAOp::create(b_, arith::SIToFPOp::create(b_, f32Type, sum), scale, slot);
           }
         }
         return next;

@@ -258,10 +258,10 @@ private:
   IntegerScheme integerScheme(WeightFormat format) const;
   /// A block's two halves (values 0-15, 16-31) of each of `rows` (group `group` of a tile),
   /// side by side, as the scheme multiplies them. `tile`: the tile's row of a tile view.
-  std::pair<mlir::Value, mlir::Value> weightHalves(const WeightRows &w,
-                                                   llvm::ArrayRef<mlir::SmallVector<mlir::Value>> rows,
-                                                   mlir::ValueRange tile, int64_t group,
-                                                   mlir::Value block, const IntegerScheme &scheme);
+  std::pair<mlir::Value, mlir::Value>
+  weightHalves(const WeightRows &w, llvm::ArrayRef<mlir::SmallVector<mlir::Value>> rows,
+               mlir::ValueRange tile, int64_t group, mlir::Value block,
+               const IntegerScheme &scheme);
   /// Bytes of one block of a row tile (its scales and values).
   static int64_t tileBlockBytes(const WeightRows &w);
   /// Asks the cache for the values of each of `rows` (a float format) 1 KiB past block
@@ -305,8 +305,9 @@ private:
   /// `value` in every byte of a vector of 4 * vectorWidth bytes.
   mlir::Value byteSplat(int64_t value);
   /// `count` bytes of each of `rows` from byte `byte`, side by side.
-  mlir::Value loadSideBySide(mlir::Value memref, llvm::ArrayRef<mlir::SmallVector<mlir::Value>> rows,
-                             mlir::Value byte, int64_t count);
+  mlir::Value loadSideBySide(mlir::Value memref,
+                             llvm::ArrayRef<mlir::SmallVector<mlir::Value>> rows, mlir::Value byte,
+                             int64_t count);
   /// `scalars`, each repeated over lanes / scalars.size() consecutive lanes of a vector<lanes>.
   mlir::Value spread(llvm::ArrayRef<mlir::Value> scalars, int64_t lanes);
 

@@ -446,7 +446,8 @@ Grid SpirvKernelGenerator::quantizeRows(exec::QuantizeRowsOp op) {
       Value sum = i32(0);
       for (int64_t j : {4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3})
         for (int64_t half : {0, 16})
-          sum = arith::AddIOp::create(b_, sum, byteAt(out.data, add(values, index(half + j)), true));
+          sum =
+              arith::AddIOp::create(b_, sum, byteAt(out.data, add(values, index(half + j)), true));
       storeWord(arith::MulIOp::create(b_, sum, i32(-8)), add(corrections, index(4 * k)));
     }
   });
@@ -530,7 +531,8 @@ Grid SpirvKernelGenerator::rmsNorm(exec::RmsNormOp op) {
   Value scale = math::RsqrtOp::create(b_, addf(meanSquare, f32(op.getEps().convertToDouble())));
   gpu::BarrierOp::create(b_); // dst may be src: every read of the row is done
   k_.loop(tid_, index(width), kWorkgroupSize, [&](Value i) {
-    Value v = memref::LoadOp::create(b_, src.data, ValueRange{add(index(src.offset), add(start, i))});
+    Value v =
+        memref::LoadOp::create(b_, src.data, ValueRange{add(index(src.offset), add(start, i))});
     Value y = mulf(v, scale);
     if (op.getGain())
       y = mulf(y, loadWeight(accesses_[op.getGain()], index(0), i));
@@ -616,10 +618,12 @@ Grid SpirvKernelGenerator::storeKv(exec::StoreKvOp op) {
   Value t = group_;
   Value slot = arith::RemUIOp::create(b_, add(startPos_, t), capacity);
   k_.loop(tid_, index(keys.rowElements()), kWorkgroupSize, [&](Value i) {
-    memref::StoreOp::create(b_, memref::LoadOp::create(b_, keys.data, ValueRange{add(element(keys, {t}), i)}),
-                            cacheK.data, ValueRange{add(element(cacheK, {slot}), i)});
-    memref::StoreOp::create(b_, memref::LoadOp::create(b_, values.data, ValueRange{add(element(values, {t}), i)}),
-                            cacheV.data, ValueRange{add(element(cacheV, {slot}), i)});
+    memref::StoreOp::create(
+        b_, memref::LoadOp::create(b_, keys.data, ValueRange{add(element(keys, {t}), i)}),
+        cacheK.data, ValueRange{add(element(cacheK, {slot}), i)});
+    memref::StoreOp::create(
+        b_, memref::LoadOp::create(b_, values.data, ValueRange{add(element(values, {t}), i)}),
+        cacheV.data, ValueRange{add(element(cacheV, {slot}), i)});
   });
   return {1, 0};
 }
@@ -659,7 +663,9 @@ Grid SpirvKernelGenerator::attend(exec::AttendOp op) {
           return SmallVector<Value>{maximum, addf(mulf(carried[1], rescale), weight)};
         });
     Value inverse = arith::DivFOp::create(b_, f32(1), state[1]);
-    k_.loop(zero, dim, 1, [&](Value i) { store(mulf(load(out, {t, h, i}), inverse), out, {t, h, i}); });
+    k_.loop(zero, dim, 1, [&](Value i) {
+      store(mulf(load(out, {t, h, i}), inverse), out, {t, h, i});
+    });
   });
   return {1, 0};
 }

@@ -63,7 +63,8 @@ FailureOr<MemoryPlan> readMemoryPlan(ModuleOp planned, uint64_t maxBindingBytes)
       plan.weights.entries.push_back(
           {op.getName().str(), op.weightFormat(), uint64_t(*op.getOffset()), op.bytes(),
            op.getTileRows().value_or(0)});
-  llvm::sort(plan.weights.entries, [](const auto &a, const auto &b) { return a.offset < b.offset; });
+  llvm::sort(plan.weights.entries,
+             [](const auto &a, const auto &b) { return a.offset < b.offset; });
   for (auto op : forward.getOps<exec::KvCacheOp>()) {
     if (op.getValues())
       continue;

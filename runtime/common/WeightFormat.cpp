@@ -148,7 +148,9 @@ std::string_view weightFormatName(WeightFormat format) {
 }
 
 constexpr std::pair<ActivationFormat, std::string_view> kActivationNames[] = {
-    {ActivationFormat::F32, "f32"}, {ActivationFormat::Int8, "int8"}, {ActivationFormat::BF16, "bf16"}};
+    {ActivationFormat::F32, "f32"},
+    {ActivationFormat::Int8, "int8"},
+    {ActivationFormat::BF16, "bf16"}};
 
 std::optional<ActivationFormat> parseActivationFormat(std::string_view name) {
   for (auto [format, spelled] : kActivationNames)

@@ -75,7 +75,8 @@ CpuTarget detectableTarget(const std::string &name, const std::string &triple,
 static bool hasFeature(const CpuTarget &target, llvm::StringRef feature) {
   llvm::SmallVector<llvm::StringRef> list;
   llvm::StringRef(target.features).split(list, ',');
-  return llvm::any_of(list, [&](llvm::StringRef f) { return f.consume_front("+") && f == feature; });
+  return llvm::any_of(list,
+                      [&](llvm::StringRef f) { return f.consume_front("+") && f == feature; });
 }
 
 std::string bf16DotOf(const CpuTarget &target) {

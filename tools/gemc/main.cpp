@@ -132,7 +132,8 @@ int main(int argc, char **argv) {
                    "Token set: a text file, tokenized with the checkpoint's tokenizer (default: "
                    "a built-in English text)")
       ->excludes(exploreTokens);
-  exploreCmd->add_option("--max-tokens", explore.maxTokens, "Use at most this many tokens of the set")
+  exploreCmd
+      ->add_option("--max-tokens", explore.maxTokens, "Use at most this many tokens of the set")
       ->check(CLI::Range(int64_t(2), int64_t(1) << 20))
       ->capture_default_str();
   exploreCmd->add_option("-n", explore.decodeTokens, "Tokens decoded to measure speed")
@@ -159,7 +160,8 @@ int main(int argc, char **argv) {
                    "Checkpoint directory, tokenizer.json, tokenizer.model or artifact")
       ->required();
   CLI::Option *textOpt = tokenizeCmd->add_option("--text", tokenize.text, "The text");
-  CLI::Option *fileOpt = tokenizeCmd->add_option("--file", tokenize.file, "A file holding the text");
+  CLI::Option *fileOpt =
+      tokenizeCmd->add_option("--file", tokenize.file, "A file holding the text");
   textOpt->excludes(fileOpt);
   tokenizeCmd->add_flag("--no-bos", tokenize.noBos, "Do not prepend <bos>");
   tokenizeCmd->callback([&] {

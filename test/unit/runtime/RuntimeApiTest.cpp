@@ -214,7 +214,8 @@ TEST(ManifestChecksTest, FieldsThatWouldMisSizeBuffersAreRefused) {
   EXPECT_EQ(with([](auto &s) { s.tensorOffset = 32; }),
             prefix + "manifest tensor 'w' [32, +64) lies outside the weights section (64 bytes)");
   EXPECT_EQ(with([](auto &s) { s.formatVersion = 1; }),
-            prefix + "artifact format version 1, this runtime reads version 2; recompile the model");
+            prefix +
+                "artifact format version 1, this runtime reads version 2; recompile the model");
   EXPECT_EQ(with([](auto &s) { s.scratchBindingBytes = 257; }),
             prefix + "manifest dispatch 1 (fake_partial) binding 1 lies outside the scratch "
                      "buffer");
@@ -349,12 +350,12 @@ TEST(CpuFeaturesTest, TheHostAgreesWithProcCpuinfo) {
   flags = flags.substr(flags.find("\nflags"));
   flags = " " + flags.substr(flags.find(':') + 1, flags.find('\n', 1) - flags.find(':')) + " ";
   // /proc/cpuinfo's spelling -> LLVM's.
-  for (auto [kernelName, llvmName] : {std::pair{"sse4_2", "sse4.2"}, std::pair{"avx", "avx"},
-                             std::pair{"avx2", "avx2"}, std::pair{"fma", "fma"},
-                             std::pair{"f16c", "f16c"}, std::pair{"avx512f", "avx512f"},
-                             std::pair{"avx512bw", "avx512bw"}, std::pair{"avx512_vnni", "avx512vnni"},
-                             std::pair{"avx512_fp16", "avx512fp16"}, std::pair{"gfni", "gfni"},
-                             std::pair{"bmi2", "bmi2"}, std::pair{"abm", "lzcnt"}})
+  for (auto [kernelName, llvmName] :
+       {std::pair{"sse4_2", "sse4.2"}, std::pair{"avx", "avx"}, std::pair{"avx2", "avx2"},
+        std::pair{"fma", "fma"}, std::pair{"f16c", "f16c"}, std::pair{"avx512f", "avx512f"},
+        std::pair{"avx512bw", "avx512bw"}, std::pair{"avx512_vnni", "avx512vnni"},
+        std::pair{"avx512_fp16", "avx512fp16"}, std::pair{"gfni", "gfni"},
+        std::pair{"bmi2", "bmi2"}, std::pair{"abm", "lzcnt"}})
     EXPECT_EQ(flags.find(std::string(" ") + kernelName + " ") != std::string::npos,
               hostCpuFeatures().count(llvmName) == 1)
         << kernelName;

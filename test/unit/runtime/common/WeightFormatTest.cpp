@@ -156,7 +156,8 @@ TEST(WeightFormatTest, ActivationsRoundToInt8Blocks) {
   // 127 + 2 - 4 + 0 and 1; block 1: -127 + 2 + 2.
   int32_t c[8];
   std::memcpy(c, stored.data() + 8, sizeof(c));
-  EXPECT_EQ(std::vector<int32_t>(c, c + 8), (std::vector<int32_t>{-8 * 125, -8, 0, 0, 8 * 123, 0, 0, 0}));
+  EXPECT_EQ(std::vector<int32_t>(c, c + 8),
+            (std::vector<int32_t>{-8 * 125, -8, 0, 0, 8 * 123, 0, 0, 0}));
   const int8_t *q = reinterpret_cast<const int8_t *>(stored.data() + 40);
   std::vector<int8_t> expected(64, 0);
   expected[0] = 127, expected[1] = 2, expected[2] = -4, expected[3] = 0, expected[4] = 1;
