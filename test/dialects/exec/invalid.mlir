@@ -160,7 +160,7 @@ func.func @combine_shapes(%e: memref<?x2x8xf32>, %w: memref<?x2xf32>, %o: memref
 // -----
 
 func.func @quantize_rows_bytes(%x: memref<?x40xf32>, %out: memref<?x40xi8>) {
-  // expected-error @+1 {{'exec.quantize_rows' op rows of 40 values take 72 bytes, not 40}}
+  // expected-error @+1 {{'exec.quantize_rows' op rows of 40 values take 104 bytes, not 40}}
   exec.quantize_rows %x into %out : memref<?x40xf32> into memref<?x40xi8>
   return
 }
@@ -193,18 +193,18 @@ func.func @linear_bf16_row(%x: memref<?x16xbf16>, %out: memref<?x4xf32>) {
 
 // -----
 
-func.func @quantize_rows_leading(%x: memref<?x2x8xf32>, %out: memref<?x3x36xi8>) {
+func.func @quantize_rows_leading(%x: memref<?x2x8xf32>, %out: memref<?x3x52xi8>) {
   // expected-error @+1 {{'exec.quantize_rows' op out and x must share their leading dimensions}}
-  exec.quantize_rows %x into %out : memref<?x2x8xf32> into memref<?x3x36xi8>
+  exec.quantize_rows %x into %out : memref<?x2x8xf32> into memref<?x3x52xi8>
   return
 }
 
 // -----
 
-func.func @linear_int8_float_weight(%x: memref<?x36xi8>, %out: memref<?x4xf32>) {
+func.func @linear_int8_float_weight(%x: memref<?x52xi8>, %out: memref<?x4xf32>) {
   %w = exec.weight "w" {columns = 8 : i64, format = "bf16"} : memref<4x8xbf16>
   // expected-error @+1 {{'exec.linear' op int8 activations (exec.quantize_rows) need a quantized w}}
-  exec.linear %x, %w into %out {first_row = 0 : i64} : memref<?x36xi8>, memref<4x8xbf16> into memref<?x4xf32>
+  exec.linear %x, %w into %out {first_row = 0 : i64} : memref<?x52xi8>, memref<4x8xbf16> into memref<?x4xf32>
   return
 }
 
@@ -212,7 +212,7 @@ func.func @linear_int8_float_weight(%x: memref<?x36xi8>, %out: memref<?x4xf32>) 
 
 func.func @linear_int8_row_bytes(%x: memref<?x40xi8>, %out: memref<?x4xf32>) {
   %w = exec.weight "w" {columns = 8 : i64, format = "q8_0"} : memref<4x10xi8>
-  // expected-error @+1 {{'exec.linear' op int8 activations of rows of 8 values must have 36 elements per row}}
+  // expected-error @+1 {{'exec.linear' op int8 activations of rows of 8 values must have 52 elements per row}}
   exec.linear %x, %w into %out {first_row = 0 : i64} : memref<?x40xi8>, memref<4x10xi8> into memref<?x4xf32>
   return
 }
