@@ -124,6 +124,17 @@ llvm::Expected<CpuTarget> lookupCpuTarget(const std::string &name) {
                           llvm::sys::getHostCPUFeatures());
 }
 
+/// LLVM's target for `triple`, or an error that starts with `what` ("--cpu znver4").
+static llvm::Expected<const llvm::Target *> registeredTarget(const llvm::Triple &triple,
+                                                             const std::string &what) {
+  initializeLlvmTargets();
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return makeError("{}: {}", what, error);
+  return target;
+}
+
 /// Every feature LLVM knows for `info`'s architecture, and whether `info` has it.
 static llvm::StringMap<bool> featuresOf(const llvm::MCSubtargetInfo &info) {
   llvm::StringMap<bool> features;
@@ -133,14 +144,12 @@ static llvm::StringMap<bool> featuresOf(const llvm::MCSubtargetInfo &info) {
 }
 
 llvm::Expected<CpuTarget> withCpuFeatures(const CpuTarget &target, const std::string &list) {
-  initializeLlvmTargets();
   llvm::Triple triple(target.triple);
-  std::string error;
-  const llvm::Target *llvmTarget = llvm::TargetRegistry::lookupTarget(triple, error);
+  llvm::Expected<const llvm::Target *> llvmTarget = registeredTarget(triple, "--cpu-features");
   if (!llvmTarget)
-    return makeError("--cpu-features: {}", error);
+    return llvmTarget.takeError();
   std::unique_ptr<llvm::MCSubtargetInfo> base(
-      llvmTarget->createMCSubtargetInfo(triple, target.cpu, target.features));
+      (*llvmTarget)->createMCSubtargetInfo(triple, target.cpu, target.features));
   llvm::StringMap<bool> known = featuresOf(*base);
   llvm::SmallVector<llvm::StringRef> items;
   llvm::StringRef(list).split(items, ',');
@@ -159,22 +168,20 @@ llvm::Expected<CpuTarget> withCpuFeatures(const CpuTarget &target, const std::st
                        "an artifact, so gemc does not compile for it",
                        name.str());
   }
-  std::unique_ptr<llvm::MCSubtargetInfo> info(llvmTarget->createMCSubtargetInfo(
+  std::unique_ptr<llvm::MCSubtargetInfo> info((*llvmTarget)->createMCSubtargetInfo(
       triple, target.cpu, target.features.empty() ? list : target.features + "," + list));
   return detectableTarget(target.name, target.triple, target.tuneCpu, featuresOf(*info));
 }
 
 llvm::Expected<CpuTarget> lookupNamedCpu(const std::string &cpu) {
-  initializeLlvmTargets();
   llvm::Triple triple(llvm::sys::getProcessTriple());
-  std::string error;
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  llvm::Expected<const llvm::Target *> target = registeredTarget(triple, "--cpu " + cpu);
   if (!target)
-    return makeError("--cpu {}: {}", cpu, error);
+    return target.takeError();
   // Checked on the generic CPU's info first: LLVM warns on stderr about a CPU it does not know.
-  std::unique_ptr<llvm::MCSubtargetInfo> generic(target->createMCSubtargetInfo(triple, "", ""));
+  std::unique_ptr<llvm::MCSubtargetInfo> generic((*target)->createMCSubtargetInfo(triple, "", ""));
   std::unique_ptr<llvm::MCSubtargetInfo> info(
-      generic && generic->isCPUStringValid(cpu) ? target->createMCSubtargetInfo(triple, cpu, "")
+      generic && generic->isCPUStringValid(cpu) ? (*target)->createMCSubtargetInfo(triple, cpu, "")
                                                 : nullptr);
   if (!info)
     return makeError("--cpu {}: LLVM knows no such {} CPU (try znver4, sapphirerapids, "
@@ -215,11 +222,11 @@ llvm::Expected<std::string> emitObject(mlir::ModuleOp module, const CpuTarget &t
   if (!ir)
     return makeError("cannot translate the lowered module to LLVM IR");
   llvm::Triple triple(target.triple);
-  std::string error;
-  const llvm::Target *llvmTarget = llvm::TargetRegistry::lookupTarget(triple, error);
+  llvm::Expected<const llvm::Target *> llvmTarget =
+      registeredTarget(triple, "target " + target.name);
   if (!llvmTarget)
-    return makeError("target {}: {}", target.name, error);
-  std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
+    return llvmTarget.takeError();
+  std::unique_ptr<llvm::TargetMachine> machine((*llvmTarget)->createTargetMachine(
       triple, target.cpu, target.features, llvm::TargetOptions(), llvm::Reloc::PIC_,
       std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   for (llvm::Function &function : *ir)
