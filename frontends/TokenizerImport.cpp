@@ -120,11 +120,9 @@ bool isBytePiece(llvm::StringRef text) {
          llvm::isHexDigit(text[3]) && llvm::isHexDigit(text[4]);
 }
 
-/// Places `text` at `id`, rejecting ids out of range and two texts for one id.
+/// Places `text` at `id` (within `pieces`), rejecting two texts for one id.
 llvm::Error place(std::vector<Piece> &pieces, int64_t id, llvm::StringRef text,
                   const std::string &where) {
-  if (id < 0 || id >= int64_t(pieces.size()))
-    return makeError("{}: id {} is out of range", where, id);
   Piece &piece = pieces[id];
   if (piece.present && piece.text != text)
     return makeError("{}: id {} is both '{}' and '{}'", where, id, piece.text, text.str());
@@ -168,38 +166,48 @@ llvm::Error scoreMerges(const llvm::json::Array &merges, const llvm::StringMap<i
   return llvm::Error::success();
 }
 
-/// Reads model.vocab and added_tokens into `pieces`, typed for sentencepiece.
-llvm::Error readPieces(const llvm::json::Object &model, const llvm::json::Array *added,
-                       const std::string &path, std::vector<Piece> &pieces,
-                       llvm::StringMap<int64_t> &ids) {
-  const llvm::json::Object *vocab = model.getObject("vocab");
-  if (!vocab || vocab->empty())
-    return makeError("{}: model.vocab: expected an object of token -> id", path);
-  int64_t size = 0;
-  for (const auto &[text, id] : *vocab) {
+using IdAndText = std::pair<int64_t, llvm::StringRef>;
+
+/// model.vocab's entries sorted by id, then text (so that errors do not depend on hashing).
+llvm::Expected<std::vector<IdAndText>> sortedVocab(const llvm::json::Object &vocab,
+                                                   const std::string &path) {
+  std::vector<IdAndText> sorted;
+  for (const auto &[text, id] : vocab) {
     std::optional<int64_t> value = id.getAsInteger();
     if (!value || *value < 0 || *value >= (int64_t(1) << 31))
       return makeError("{}: model.vocab['{}']: expected an id in [0, 2^31)", path, text.str());
-    size = std::max(size, *value + 1);
+    sorted.emplace_back(*value, text);
   }
-  if (added)
-    for (const llvm::json::Value &token : *added)
-      if (const llvm::json::Object *t = token.getAsObject())
-        if (std::optional<int64_t> id = t->getInteger("id"); id && *id >= 0 && *id < (1 << 30))
-          size = std::max(size, *id + 1);
-  // Ids run from 0 without gaps, one per entry: more ids than entries is a gap, refused before
-  // anything is sized by an id's value.
-  size_t entries = vocab->size() + (added ? added->size() : 0);
-  if (uint64_t(size) > entries)
-    return makeError("{}: ids run up to {} but there are only {} tokens (ids must run from 0 to "
-                     "N-1 without gaps)",
-                     path, size - 1, entries);
-  pieces.assign(size_t(size), Piece());
-  for (const auto &[text, id] : *vocab) {
-    if (auto error = place(pieces, *id.getAsInteger(), text, path + ": model.vocab"))
-      return error;
-    ids[text] = *id.getAsInteger();
-  }
+  llvm::sort(sorted);
+  return sorted;
+}
+
+/// The number of ids that run from 0 without a gap over model.vocab and added_tokens. Ids past
+/// it may only be added tokens (the media placeholders of a reduced vocabulary, e.g. <|image|>
+/// at 258880 after 516 tokens): they stay outside the SentencePiece model.
+llvm::Expected<int64_t> contiguousIds(const std::vector<IdAndText> &vocab,
+                                      const llvm::StringMap<int64_t> &addedIds,
+                                      const std::string &path) {
+  std::vector<int64_t> ids;
+  for (const auto &[id, text] : vocab)
+    ids.push_back(id);
+  for (const auto &added : addedIds)
+    ids.push_back(added.second);
+  llvm::sort(ids);
+  int64_t size = 0;
+  for (int64_t id : ids)
+    size += id == size;
+  for (const auto &[id, text] : vocab)
+    if (id > size && !addedIds.contains(text))
+      return makeError("{}: model.vocab['{}']: id {} lies past a gap (no token has id {}); only "
+                       "added tokens may",
+                       path, text.str(), id, size);
+  return size;
+}
+
+/// Reads added_tokens into `addedIds` (text -> id), checking each entry's shape.
+llvm::Error readAddedIds(const llvm::json::Array *added, const llvm::json::Object &vocab,
+                         const std::string &path, llvm::StringMap<int64_t> &addedIds) {
   for (size_t i = 0; added && i < added->size(); ++i) {
     std::string where = fmt::format("{}: added_tokens[{}]", path, i);
     const llvm::json::Object *token = (*added)[i].getAsObject();
@@ -207,16 +215,57 @@ llvm::Error readPieces(const llvm::json::Object &model, const llvm::json::Array 
     std::optional<llvm::StringRef> content = token ? token->getString("content") : std::nullopt;
     if (!id || !content)
       return makeError("{}: expected an object with an integer 'id' and a string 'content'", where);
-    if (auto error = place(pieces, *id, *content, where))
-      return error;
-    ids[*content] = *id;
-    if (!content->contains(kSpaceSymbol))
-      pieces[*id].type = UserDefined;
+    if (*id < 0 || *id >= (int64_t(1) << 31))
+      return makeError("{}: id {} is out of range", where, *id);
+    std::optional<int64_t> inVocab = vocab.getInteger(*content);
+    if (inVocab && *inVocab != *id)
+      return makeError("{}: '{}' has id {} here but {} in model.vocab", where, content->str(), *id,
+                       *inVocab);
+    auto [it, inserted] = addedIds.try_emplace(*content, *id);
+    if (!inserted && it->second != *id)
+      return makeError("{}: '{}' has id {} here but {} in an earlier entry", where,
+                       content->str(), *id, it->second);
   }
-  for (size_t id = 0; id < pieces.size(); ++id)
-    if (!pieces[id].present)
-      return makeError("{}: no token has id {} (ids must run from 0 to {} without gaps)", path, id,
-                       pieces.size() - 1);
+  return llvm::Error::success();
+}
+
+/// Reads model.vocab and added_tokens into `pieces`, typed for sentencepiece. Added tokens past
+/// the contiguous ids are left out (contiguousIds).
+llvm::Error readPieces(const llvm::json::Object &model, const llvm::json::Array *added,
+                       const std::string &path, std::vector<Piece> &pieces,
+                       llvm::StringMap<int64_t> &ids) {
+  const llvm::json::Object *vocab = model.getObject("vocab");
+  if (!vocab || vocab->empty())
+    return makeError("{}: model.vocab: expected an object of token -> id", path);
+  llvm::StringMap<int64_t> addedIds;
+  if (auto error = readAddedIds(added, *vocab, path, addedIds))
+    return error;
+  llvm::Expected<std::vector<IdAndText>> entries = sortedVocab(*vocab, path);
+  if (!entries)
+    return entries.takeError();
+  llvm::Expected<int64_t> size = contiguousIds(*entries, addedIds, path);
+  if (!size)
+    return size.takeError();
+  pieces.assign(size_t(*size), Piece());
+  for (const auto &[id, text] : *entries) {
+    if (id >= *size)
+      continue;
+    if (auto error = place(pieces, id, text, path + ": model.vocab"))
+      return error;
+    ids[text] = id;
+  }
+  for (size_t i = 0; added && i < added->size(); ++i) {
+    const llvm::json::Object &token = *(*added)[i].getAsObject();
+    int64_t id = *token.getInteger("id");
+    llvm::StringRef content = *token.getString("content");
+    if (id >= *size)
+      continue;
+    if (auto error = place(pieces, id, content, fmt::format("{}: added_tokens[{}]", path, i)))
+      return error;
+    ids[content] = id;
+    if (!content.contains(kSpaceSymbol))
+      pieces[id].type = UserDefined;
+  }
   return llvm::Error::success();
 }
 

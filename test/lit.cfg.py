@@ -10,6 +10,7 @@
 #   %encode_ids         test/scripts/encode_ids.py: text to token ids, independently of gemc
 #   %dequantize_ckpt    test/scripts/dequantize_ckpt.py: a checkpoint as a weight format stores it
 #   %compare_dumps      test/scripts/compare_dumps.py: two logits dumps and token lists
+#   %compare_tensor     test/scripts/compare_tensor.py: a float32 file against (rows of) a reference
 #   %check_quant        test/scripts/check_quant.py: quantized artifacts against gemc eval --quant
 #   %check_explore      test/scripts/check_explore.py: a quant-explore report recomputed with numpy
 #   %examples           examples/ (programs that use gemc's outputs)
@@ -41,7 +42,8 @@ config.substitutions.append(
     ("%json_tool", python + " " + os.path.join(config.gemc_src_root, "test", "scripts", "json_tool.py")))
 config.substitutions.append(
     ("%decode_ids", python + " " + os.path.join(config.gemc_src_root, "test", "scripts", "decode_ids.py")))
-for script in ("encode_ids", "dequantize_ckpt", "compare_dumps", "check_quant", "check_explore"):
+for script in ("encode_ids", "dequantize_ckpt", "compare_dumps", "compare_tensor", "check_quant",
+               "check_explore"):
     config.substitutions.append(
         ("%" + script, python + " " + os.path.join(config.gemc_src_root, "test", "scripts", script + ".py")))
 config.substitutions.append(("%examples", os.path.join(config.gemc_src_root, "examples")))
