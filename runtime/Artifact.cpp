@@ -5,6 +5,7 @@
 #include "runtime/ArtifactFormat.h"
 #include "runtime/SyntheticWeights.h"
 #include "runtime/common/CpuFeatures.h"
+#include "runtime/common/Format.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -26,12 +27,6 @@
 
 namespace gemc {
 namespace {
-
-std::string format(const char *fmt, auto... args) {
-  char buffer[512];
-  std::snprintf(buffer, sizeof(buffer), fmt, args...);
-  return buffer;
-}
 
 bool fits(uint64_t offset, uint64_t size, uint64_t total) {
   return offset <= total && size <= total - offset;
@@ -101,21 +96,21 @@ std::string checkDispatches(const artifact::Manifest &m, uint64_t weightsSize,
   for (unsigned i = 0; i < m.dispatches()->size(); ++i) {
     const artifact::Dispatch &d = *m.dispatches()->Get(i);
     if (!d.kernel() || d.kernel()->size() == 0 || !d.bindings())
-      return format("manifest dispatch %u lacks its kernel or bindings", i);
+      return formatMessage("manifest dispatch %u lacks its kernel or bindings", i);
     // The FlatBuffers verifier checks a vector's length field, not the 8-byte alignment of the
     // structs after it.
     if (reinterpret_cast<uintptr_t>(d.bindings()->Data()) % alignof(artifact::Binding))
-      return format("manifest dispatch %u: its bindings are misaligned", i);
+      return formatMessage("manifest dispatch %u: its bindings are misaligned", i);
     if (spirvSize && (!fits(d.code_offset(), d.code_size(), spirvSize) || d.code_size() == 0 ||
                       d.code_offset() % 4 || d.code_size() % 4 || d.workgroups_per_token() < 0 ||
                       d.workgroups_fixed() < 0 ||
                       d.workgroups_per_token() > (1 << 24) || d.workgroups_fixed() > (1ll << 31)))
-      return format("manifest dispatch %u (%s): its SPIR-V module or grid is out of range", i,
+      return formatMessage("manifest dispatch %u (%s): its SPIR-V module or grid is out of range", i,
                     d.kernel()->c_str());
     for (unsigned j = 0; j < d.bindings()->size(); ++j)
       if (std::string why = checkBinding(*d.bindings()->Get(j), *m.plan(), weightsSize);
           !why.empty())
-        return format("manifest dispatch %u (%s) binding %u %s", i, d.kernel()->c_str(), j,
+        return formatMessage("manifest dispatch %u (%s) binding %u %s", i, d.kernel()->c_str(), j,
                       why.c_str());
   }
   return "";
@@ -152,7 +147,7 @@ std::string checkTileRows(const artifact::Tensor &t) {
   int64_t matrixRows = rank >= 2 ? t.shape()->Get(rank - 2) : 0;
   if (!stored || rank < 2 || !canTileRows(*stored, t.shape()->Get(rank - 1)) || tile < 2 ||
       tile % 2 || matrixRows < 1 || matrixRows % tile)
-    return format("manifest tensor '%s': tile_rows %d does not divide its matrices into tiles "
+    return formatMessage("manifest tensor '%s': tile_rows %d does not divide its matrices into tiles "
                   "of q8_0 or q4_0 rows",
                   t.name() ? t.name()->c_str() : "?", t.tile_rows());
   return "";
@@ -169,7 +164,7 @@ std::string checkManifestFields(const artifact::Manifest &m, uint64_t weightsSiz
   const artifact::Model &model = *m.model();
   const artifact::MemoryPlan &plan = *m.plan();
   auto outside = [](const char *field, long long value, long long low, long long high) {
-    return format("manifest field '%s' is %lld, outside [%lld, %lld]", field, value, low, high);
+    return formatMessage("manifest field '%s' is %lld, outside [%lld, %lld]", field, value, low, high);
   };
   // Positions are exact in f32 below 2^24, which the generated RoPE relies on.
   constexpr long long kMaxId = 1ll << 24, kMaxContext = 1ll << 24; // as config.json's bounds
@@ -196,14 +191,14 @@ std::string checkManifestFields(const artifact::Manifest &m, uint64_t weightsSiz
   if (m.tensors())
     for (const artifact::Tensor *t : *m.tensors()) {
       if (!fits(t->offset(), t->size(), weightsSize))
-        return format("manifest tensor '%s' [%llu, +%llu) lies outside the weights section "
+        return formatMessage("manifest tensor '%s' [%llu, +%llu) lies outside the weights section "
                       "(%llu bytes)",
                       t->name() ? t->name()->c_str() : "?", (unsigned long long)t->offset(),
                       (unsigned long long)t->size(), (unsigned long long)weightsSize);
       if (std::string why = checkTileRows(*t); !why.empty())
         return why;
       if (std::string why = m.synthetic_weights() ? checkSyntheticTensor(*t) : ""; !why.empty())
-        return format("manifest tensor '%s': %s", t->name() ? t->name()->c_str() : "?",
+        return formatMessage("manifest tensor '%s': %s", t->name() ? t->name()->c_str() : "?",
                       why.c_str());
     }
   if (m.generation() && m.generation()->stop_ids())
@@ -237,12 +232,12 @@ std::string checkTargetAgainstHost(const artifact::Target &target) {
   std::string_view triple = target.triple()->string_view();
   std::string_view arch = triple.substr(0, triple.find('-'));
   if (arch != hostArchitecture())
-    return format("it was compiled for %s (%.*s) but this CPU is %.*s", target.name()->c_str(),
+    return formatMessage("it was compiled for %s (%.*s) but this CPU is %.*s", target.name()->c_str(),
                   int(arch.size()), arch.data(), int(hostArchitecture().size()),
                   hostArchitecture().data());
   if (std::string why = whyCpuCannotRun(target.features()->string_view(), hostCpuFeatures());
       !why.empty())
-    return format("it was compiled for %s, which %s", target.name()->c_str(), why.c_str());
+    return formatMessage("it was compiled for %s, which %s", target.name()->c_str(), why.c_str());
   return "";
 }
 
@@ -257,14 +252,14 @@ std::unique_ptr<MappedArtifact> MappedArtifact::open(const std::string &path,
                                                      std::string &error, bool checkTarget) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    error = format("%s: cannot open: %s", path.c_str(), std::strerror(errno));
+    error = formatMessage("%s: cannot open: %s", path.c_str(), std::strerror(errno));
     return nullptr;
   }
   struct stat info;
   std::unique_ptr<MappedArtifact> artifact(new MappedArtifact());
   artifact->path_ = path;
   if (fstat(fd, &info) != 0 || info.st_size <= 0) {
-    error = format("%s: empty or unreadable file", path.c_str());
+    error = formatMessage("%s: empty or unreadable file", path.c_str());
     ::close(fd);
     return nullptr;
   }
@@ -272,7 +267,7 @@ std::unique_ptr<MappedArtifact> MappedArtifact::open(const std::string &path,
   void *data = mmap(nullptr, artifact->mappingSize_, PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
   if (data == MAP_FAILED) {
-    error = format("%s: cannot map: %s", path.c_str(), std::strerror(errno));
+    error = formatMessage("%s: cannot map: %s", path.c_str(), std::strerror(errno));
     return nullptr;
   }
   artifact->mapping_ = data;
@@ -311,7 +306,7 @@ bool MappedArtifact::locate(std::string &error) {
     return true; // verify() reports the bad magic
   if (!fits(trailer.artifactOffset, trailer.artifactSize, size_ - sizeof(trailer)) ||
       trailer.artifactOffset % kSectionAlignment) {
-    error = format("%s: the executable's artifact [%llu, +%llu) is misaligned or past the end of "
+    error = formatMessage("%s: the executable's artifact [%llu, +%llu) is misaligned or past the end of "
                    "the file; the file is damaged",
                    path_.c_str(), (unsigned long long)trailer.artifactOffset,
                    (unsigned long long)trailer.artifactSize);
@@ -326,23 +321,23 @@ bool MappedArtifact::verify(std::string &error, bool checkTarget) {
   const char *path = path_.c_str();
   ArtifactHeader header;
   if (size_ < sizeof(header)) {
-    error = format("%s: truncated: %llu bytes, shorter than the 64-byte header", path,
+    error = formatMessage("%s: truncated: %llu bytes, shorter than the 64-byte header", path,
                    (unsigned long long)size_);
     return false;
   }
   std::memcpy(&header, data_, sizeof(header));
   if (std::memcmp(header.magic, kArtifactMagic, sizeof(kArtifactMagic)) != 0) {
-    error = format("%s: not a gemc artifact (bad magic)", path);
+    error = formatMessage("%s: not a gemc artifact (bad magic)", path);
     return false;
   }
   if (header.formatVersion != kFormatVersion) {
-    error = format("%s: artifact format version %u, this runtime reads version %u; recompile "
+    error = formatMessage("%s: artifact format version %u, this runtime reads version %u; recompile "
                    "the model",
                    path, header.formatVersion, kFormatVersion);
     return false;
   }
   if (!fits(header.manifestOffset, header.manifestSize, size_)) {
-    error = format("%s: manifest [%llu, +%llu) lies past the end of the file (%llu bytes); the "
+    error = formatMessage("%s: manifest [%llu, +%llu) lies past the end of the file (%llu bytes); the "
                    "file is truncated",
                    path, (unsigned long long)header.manifestOffset,
                    (unsigned long long)header.manifestSize, (unsigned long long)size_);
@@ -350,19 +345,19 @@ bool MappedArtifact::verify(std::string &error, bool checkTarget) {
   }
   const uint8_t *manifestBytes = data_ + header.manifestOffset;
   if (checksum64(manifestBytes, header.manifestSize) != header.manifestChecksum) {
-    error = format("%s: manifest checksum mismatch: the file is damaged", path);
+    error = formatMessage("%s: manifest checksum mismatch: the file is damaged", path);
     return false;
   }
   flatbuffers::Verifier verifier(manifestBytes, header.manifestSize);
   if (!artifact::VerifyManifestBuffer(verifier)) {
-    error = format("%s: manifest fails FlatBuffers verification", path);
+    error = formatMessage("%s: manifest fails FlatBuffers verification", path);
     return false;
   }
   manifest_ = artifact::GetManifest(manifestBytes);
   const artifact::Manifest &m = *manifest_;
   if (!m.model() || !m.target() || !m.plan() || !m.sections() ||
       !m.target()->triple() || !m.target()->name() || !m.target()->features()) {
-    error = format("%s: manifest lacks a required field", path);
+    error = formatMessage("%s: manifest lacks a required field", path);
     return false;
   }
   std::set<std::string_view> names;
@@ -375,24 +370,24 @@ bool MappedArtifact::verify(std::string &error, bool checkTarget) {
   for (const artifact::Section *s : *m.sections()) {
     const char *name = s->name() ? s->name()->c_str() : "?";
     if (!names.insert(name).second) { // each checksum pass must cover new bytes
-      error = format("%s: manifest names section '%s' twice", path, name);
+      error = formatMessage("%s: manifest names section '%s' twice", path, name);
       return false;
     }
     if (!fits(s->offset(), s->size(), size_) || s->offset() % kSectionAlignment) {
-      error = format("%s: section '%s' [%llu, +%llu) is misaligned or past the end of the file "
+      error = formatMessage("%s: section '%s' [%llu, +%llu) is misaligned or past the end of the file "
                      "(%llu bytes)",
                      path, name, (unsigned long long)s->offset(), (unsigned long long)s->size(),
                      (unsigned long long)size_);
       return false;
     }
     if (checksum64(data_ + s->offset(), s->size()) != s->checksum()) {
-      error = format("%s: section '%s' checksum mismatch: the file is damaged", path, name);
+      error = formatMessage("%s: section '%s' checksum mismatch: the file is damaged", path, name);
       return false;
     }
     checked.push_back({s->offset(), s->size()});
   }
   if (uint64_t at = firstNonZeroOutside(data_, size_, checked); at != size_) {
-    error = format("%s: byte %llu lies outside the header's fields, the manifest and every section "
+    error = formatMessage("%s: byte %llu lies outside the header's fields, the manifest and every section "
                    "but is not zero: the file is damaged",
                    path, (unsigned long long)at);
     return false;
@@ -401,27 +396,27 @@ bool MappedArtifact::verify(std::string &error, bool checkTarget) {
   bool synthetic = m.synthetic_weights() != nullptr;
   for (const char *required : {gpu ? "spirv" : "code", synthetic ? nullptr : "weights"})
     if (required && !section(required)) {
-      error = format("%s: manifest has no '%s' section", path, required);
+      error = formatMessage("%s: manifest has no '%s' section", path, required);
       return false;
     }
   if (synthetic && section("weights")) {
-    error = format("%s: manifest has a 'weights' section and synthetic_weights", path);
+    error = formatMessage("%s: manifest has a 'weights' section and synthetic_weights", path);
     return false;
   }
   if (synthetic && m.synthetic_weights()->bytes() > (1ull << 60)) {
-    error = format("%s: manifest's synthetic weights need more than 2^60 bytes", path);
+    error = formatMessage("%s: manifest's synthetic weights need more than 2^60 bytes", path);
     return false;
   }
   uint64_t weightsSize = synthetic ? m.synthetic_weights()->bytes() : 0, spirvSize = 0;
   section("weights", &weightsSize);
   section("spirv", &spirvSize);
   if (std::string why = checkManifestFields(m, weightsSize, gpu ? spirvSize : 0); !why.empty()) {
-    error = format("%s: %s", path, why.c_str());
+    error = formatMessage("%s: %s", path, why.c_str());
     return false;
   }
   if (std::string why = checkTarget ? checkTargetAgainstHost(*m.target()) : "";
       !why.empty()) {
-    error = format("%s: cannot run here: %s", path, why.c_str());
+    error = formatMessage("%s: cannot run here: %s", path, why.c_str());
     return false;
   }
   return true;
@@ -517,23 +512,23 @@ std::vector<KernelFunction> MappedArtifact::bindKernels(std::string &error) {
     done += written ? uint64_t(n) : 0;
   }
   if (!written) {
-    error = format("%s: cannot stage the code section: %s", path_.c_str(), std::strerror(errno));
+    error = formatMessage("%s: cannot stage the code section: %s", path_.c_str(), std::strerror(errno));
     if (fd >= 0)
       ::close(fd);
     return {};
   }
-  std::string procPath = format("/proc/self/fd/%d", fd);
+  std::string procPath = formatMessage("/proc/self/fd/%d", fd);
   library_ = dlopen(procPath.c_str(), RTLD_NOW | RTLD_LOCAL);
   ::close(fd);
   if (!library_) {
-    error = format("%s: cannot load the code section: %s", path_.c_str(), dlerror());
+    error = formatMessage("%s: cannot load the code section: %s", path_.c_str(), dlerror());
     return {};
   }
   std::vector<KernelFunction> kernels;
   for (const artifact::Dispatch *d : *manifest_->dispatches()) {
     void *kernel = dlsym(library_, d->kernel()->c_str());
     if (!kernel) {
-      error = format("%s: the code section has no kernel '%s'", path_.c_str(),
+      error = formatMessage("%s: the code section has no kernel '%s'", path_.c_str(),
                      d->kernel()->c_str());
       return {};
     }

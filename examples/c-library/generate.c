@@ -1,7 +1,7 @@
 /* generate.c - text generation from a model compiled into a static library.
  *
  *   gemc compile CHECKPOINT --emit lib -o model.a      (writes model.a, model.h, model.gemc)
- *   cc generate.c model.a -lsentencepiece -lstdc++ -lm -lpthread -ldl -o generate
+ *   cc generate.c model.a -lsentencepiece -ljpeg -lstdc++ -lm -lpthread -ldl -o generate
  *   ./generate "The river" 32 7              prompt, tokens, seed (weights linked in)
  *   ./generate "The river" 32 7 model.gemc   the same, weights read from the file
  *
