@@ -64,6 +64,10 @@ llvm::Expected<Checkpoint> Checkpoint::openConfig(const std::string &dir) {
   if (!config)
     return config.takeError();
   ckpt.config_ = std::move(*config);
+  llvm::Expected<MediaConfig> media = MediaConfig::load(dir, ckpt.config_.vocabSize);
+  if (!media)
+    return media.takeError();
+  ckpt.media_ = std::move(*media);
   return ckpt;
 }
 
@@ -78,7 +82,7 @@ llvm::Expected<Checkpoint> Checkpoint::open(const std::string &dir) {
     return entry.getKey().starts_with("model.language_model.");
   });
   ckpt.weights_ =
-      planModelWeights(ckpt.config_, multimodal ? "model.language_model." : "model.");
+      planModelWeights(ckpt.config_, ckpt.media_, multimodal ? "model.language_model." : "model.");
   if (llvm::Error error = ckpt.checkAgainstConfig())
     return error;
   return opened;
@@ -90,7 +94,7 @@ llvm::Expected<Checkpoint> Checkpoint::openSynthetic(const std::string &dir) {
   if (!opened)
     return opened.takeError();
   Checkpoint &ckpt = *opened;
-  ckpt.weights_ = planModelWeights(ckpt.config_, "model.language_model.");
+  ckpt.weights_ = planModelWeights(ckpt.config_, ckpt.media_, "model.language_model.");
   ckpt.weights_.forEach([&](const TensorSpec &spec) {
     TensorInfo tensor{spec.name, DType::BF16, spec.shape};
     tensor.numBytes = uint64_t(tensor.numElements()) * 2;

@@ -26,6 +26,7 @@ public:
 
   const std::string &dir() const { return dir_; }
   const TextConfig &config() const { return config_; }
+  const MediaConfig &media() const { return media_; }
   const ModelWeights &weights() const { return weights_; }
   /// A tensor of the checkpoint; nullptr if there is none of that name.
   const TensorInfo *find(llvm::StringRef name) const;
@@ -46,6 +47,7 @@ private:
 
   std::string dir_;
   TextConfig config_;
+  MediaConfig media_;
   ModelWeights weights_;
   std::vector<std::unique_ptr<SafeTensorsFile>> files_;
   std::vector<TensorInfo> syntheticTensors_;

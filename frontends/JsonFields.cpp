@@ -3,6 +3,7 @@
 #include "frontends/JsonFields.h"
 
 #include <llvm/ADT/StringSet.h>
+#include <llvm/Support/MemoryBuffer.h>
 
 #include <vector>
 
@@ -65,6 +66,22 @@ llvm::Expected<llvm::json::Value> parseJsonStrictly(llvm::StringRef text) {
   if (std::optional<std::string> key = findDuplicateKey(text))
     return makeError("the key '{}' appears twice in one object", *key);
   return value;
+}
+
+llvm::Expected<llvm::json::Value> parseJsonObject(llvm::StringRef text, const std::string &path) {
+  llvm::Expected<llvm::json::Value> json = parseJsonStrictly(text);
+  if (!json)
+    return makeError("{}: not valid JSON: {}", path, llvm::toString(json.takeError()));
+  if (!json->getAsObject())
+    return makeError("{}: expected a JSON object at the top level", path);
+  return json;
+}
+
+llvm::Expected<llvm::json::Value> loadJsonObject(const std::string &path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!buffer)
+    return makeError("{}: cannot open: {}", path, buffer.getError().message());
+  return parseJsonObject((*buffer)->getBuffer(), path);
 }
 
 } // namespace gemc

@@ -23,6 +23,12 @@ namespace gemc {
 /// twice and gemc would pick one without a word.
 llvm::Expected<llvm::json::Value> parseJsonStrictly(llvm::StringRef text);
 
+/// parseJsonStrictly of the file `path`, which must hold an object at its top level; errors
+/// name the file.
+llvm::Expected<llvm::json::Value> loadJsonObject(const std::string &path);
+/// The same for `text` read from `path`.
+llvm::Expected<llvm::json::Value> parseJsonObject(llvm::StringRef text, const std::string &path);
+
 inline std::string_view jsonKind(const llvm::json::Value &value) {
   switch (value.kind()) {
   case llvm::json::Value::Null: return "null";
@@ -34,6 +40,9 @@ inline std::string_view jsonKind(const llvm::json::Value &value) {
   }
   return "a value";
 }
+
+// Far above any Gemma 4 model, and low enough that products of sizes cannot overflow.
+constexpr int64_t kMaxLayers = 1024, kMaxDimension = int64_t(1) << 24;
 
 /// Reads typed fields of one JSON object and keeps the first error. Absent and null fields keep
 /// the caller's default, as in Transformers.
@@ -69,6 +78,17 @@ public:
     return present(key) ? object_.get(key) : nullptr;
   }
   std::string field(llvm::StringRef key) const { return prefix_ + key.str(); }
+  /// Fails when a size field is above what gemc accepts (a corrupt or hostile config).
+  void checkAtMost(llvm::StringRef key, int64_t value, int64_t limit) {
+    if (value > limit)
+      fail(fmt::format("field '{}' is {}, more than gemc accepts ({})", field(key), value, limit));
+  }
+  /// Fails unless a size field is in [1, kMaxDimension].
+  void checkSize(llvm::StringRef key, int64_t value) {
+    if (value <= 0)
+      fail(fmt::format("field '{}' must be positive, found {}", field(key), value));
+    checkAtMost(key, value, kMaxDimension);
+  }
   void fail(std::string message) {
     if (!error_)
       error_ = fmt::format("{}: {}", path_, message);

@@ -73,16 +73,6 @@ void readRope(FieldReader &parent, llvm::StringRef layerType, RopeParams &rope) 
                             reader.field("rope_type"), *type));
 }
 
-// Far above any Gemma 4 model, and low enough that products of sizes cannot overflow.
-constexpr int64_t kMaxLayers = 1024, kMaxDimension = int64_t(1) << 24;
-
-/// Fails when a size field is above what gemc accepts (a corrupt or hostile config).
-void checkAtMost(FieldReader &r, llvm::StringRef key, int64_t value, int64_t limit) {
-  if (value > limit)
-    r.fail(fmt::format("field '{}' is {}, more than gemc accepts ({})", r.field(key), value,
-                       limit));
-}
-
 /// Checks the relations between fields that shapes depend on.
 void checkConsistency(FieldReader &r, const TextConfig &c) {
   auto positive = [&](llvm::StringRef key, int64_t value) {
@@ -112,7 +102,7 @@ void checkConsistency(FieldReader &r, const TextConfig &c) {
                             std::pair{"moe_intermediate_size", c.moeIntermediateSize},
                             std::pair{"sliding_window", c.slidingWindow},
                             std::pair{"max_position_embeddings", c.maxPositionEmbeddings}})
-    checkAtMost(r, key, value, kMaxDimension);
+    r.checkAtMost(key, value, kMaxDimension);
   for (auto [key, id] : {std::pair{"pad_token_id", c.padTokenId},
                          std::pair{"bos_token_id", c.bosTokenId},
                          std::pair{"eos_token_id", c.eosTokenId}})
@@ -238,7 +228,7 @@ llvm::Expected<TextConfig> TextConfig::parse(llvm::StringRef text, const std::st
                        r.field("attention_bias")));
   readRope(r, "sliding_attention", c.ropeSliding);
   readRope(r, "full_attention", c.ropeFull);
-  checkAtMost(r, "num_hidden_layers", c.numLayers, kMaxLayers); // before the default layer_types
+  r.checkAtMost("num_hidden_layers", c.numLayers, kMaxLayers); // before the default layer_types
   if (llvm::Error error = r.takeError())
     return error;
   readLayerTypes(r, c);

@@ -323,6 +323,12 @@ llvm::Expected<LoadedModel> loadModel(const std::string &dir, const QuantOptions
     return checkpoint.takeError();
   if (std::string note = checkpoint->unusedSummary(); !note.empty())
     llvm::errs() << note << "\n";
+  if (const MediaConfig &media = checkpoint->media(); media.vision || media.audio)
+    llvm::errs() << fmt::format("note: the {} checked but not compiled yet: the artifact "
+                                "reads text only\n",
+                                media.vision && media.audio ? "vision and audio towers are"
+                                : media.vision              ? "vision tower is"
+                                                            : "audio tower is");
   mlir::DialectRegistry registry;
   registerPipelineDialects(registry);
   auto context = std::make_unique<mlir::MLIRContext>(registry);

@@ -51,13 +51,6 @@ bool decodeImage(const uint8_t *data, size_t size, const std::string &name, RgbI
                                     : decodeJpeg(data, size, name, out, error);
 }
 
-bool isSupportedSoftTokenBudget(int64_t tokens) {
-  for (int64_t supported : {70, 140, 280, 560, 1120})
-    if (tokens == supported)
-      return true;
-  return false;
-}
-
 ImageSize visionTargetSize(int64_t height, int64_t width, const VisionGeometry &geometry) {
   int64_t side = geometry.side();
   double factor = std::sqrt(double(geometry.maxPatches() * geometry.patchSize *

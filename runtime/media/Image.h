@@ -42,9 +42,6 @@ struct VisionGeometry {
   int64_t maxPatches() const { return maxSoftTokens * poolingKernel * poolingKernel; }
 };
 
-/// The budgets Gemma 4's image processor supports (`_SUPPORTED_SOFT_TOKENS`).
-bool isSupportedSoftTokenBudget(int64_t tokens);
-
 struct ImageSize {
   int64_t height = 0, width = 0;
 };

@@ -1,10 +1,11 @@
 //===- TextConfigFuzzer.cpp - Fuzzes config.json and generation_config.json -===//
 //
-// The input is parsed as both files. A config that parses must derive every layer's spec
-// without tripping a sanitizer (layer types, KV sharing, RoPE and MoE fields are cross-checked
-// by the parser; LayerSpec trusts them).
+// The input is parsed as both files, and config.json's tower fields too. A config that parses
+// must derive every layer's spec and tensor shapes without tripping a sanitizer (layer types,
+// KV sharing, RoPE and MoE fields are cross-checked by the parser; LayerSpec trusts them).
 
 #include "frontends/GenerationConfig.h"
+#include "frontends/ModelWeights.h"
 #include "frontends/TextConfig.h"
 
 #include <cstddef>
@@ -19,6 +20,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     vocab = config->vocabSize;
   } else {
     llvm::consumeError(config.takeError());
+  }
+  if (auto media = gemc::MediaConfig::parse(json, "config.json", vocab)) {
+    gemc::TextConfig text; // no decoder layers: only the towers' tensors are planned
+    (void)gemc::planModelWeights(text, *media, "model.language_model.");
+  } else {
+    llvm::consumeError(media.takeError());
   }
   if (auto generation = gemc::GenerationConfig::parse(json, "generation_config.json", vocab);
       !generation)
