@@ -254,6 +254,8 @@ std::string DispatchFormer::opName(Operation *op, std::optional<int64_t> layer) 
 }
 
 Value DispatchFormer::lowerEmbed(gemma::EmbedOp op) {
+  if (op.getMedia()) // soft tokens: the interpreter merges them, no target yet
+    return Value();
   Value out = scratch(shapeOf(op.getResult()).drop_front());
   dispatch(opName(op), [&] {
     exec::GatherRowsOp::create(b_, ids_, weight(op.getTable()), out, op.getScaleAttr());
@@ -271,6 +273,8 @@ Value DispatchFormer::lowerRmsNorm(gemma::RMSNormOp op) {
 }
 
 Value DispatchFormer::lowerPleInputs(gemma::PleInputsOp op) {
+  if (op.getPlaceholders())
+    return Value();
   ArrayRef<int64_t> shape = shapeOf(op.getResult());
   int64_t hidden = shapeOf(op.getEmbeddings())[1];
   std::string name = opName(op);
@@ -381,6 +385,8 @@ Value DispatchFormer::lowerAttention(gemma::AttentionOp op) {
 }
 
 Value DispatchFormer::lowerMlp(gemma::MlpOp op) {
+  if (!op.getClip().empty()) // the towers' MLPs: the interpreter runs them, no target yet
+    return Value();
   int64_t width = shapeOf(op.getGate())[0];
   std::string name = opName(op);
   Value input = bufferOf(op.getInput());

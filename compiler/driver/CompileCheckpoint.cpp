@@ -284,6 +284,12 @@ llvm::Expected<CompileReport> compileCheckpoint(const CompileOptions &options) {
       loadModel(options.checkpoint, options.quant, options.syntheticSeed.has_value());
   if (!model)
     return model.takeError();
+  if (const MediaConfig &media = model->checkpoint.media(); media.vision || media.audio)
+    llvm::errs() << fmt::format("note: the {} checked but not compiled yet: the artifact "
+                                "reads text only\n",
+                                media.vision && media.audio ? "vision and audio towers are"
+                                : media.vision              ? "vision tower is"
+                                                            : "audio tower is");
   if (options.emit == "mlir")
     return earlyOutput(writeFile(options.output, printed(*model->module)));
   llvm::Expected<TextSupport> text = textSupport(options.checkpoint, model->checkpoint.config());
@@ -299,7 +305,7 @@ llvm::Expected<CompileReport> compileCheckpoint(const CompileOptions &options) {
 }
 
 llvm::Expected<LoadedModel> loadModel(const std::string &dir, const QuantOptions &quant,
-                                      bool synthetic) {
+                                      bool synthetic, bool media) {
   std::optional<QuantConfig> config;
   if (!quant.format.empty() || !quant.configFile.empty()) {
     llvm::Expected<QuantConfig> parsed = quant.format.empty()
@@ -323,12 +329,6 @@ llvm::Expected<LoadedModel> loadModel(const std::string &dir, const QuantOptions
     return checkpoint.takeError();
   if (std::string note = checkpoint->unusedSummary(); !note.empty())
     llvm::errs() << note << "\n";
-  if (const MediaConfig &media = checkpoint->media(); media.vision || media.audio)
-    llvm::errs() << fmt::format("note: the {} checked but not compiled yet: the artifact "
-                                "reads text only\n",
-                                media.vision && media.audio ? "vision and audio towers are"
-                                : media.vision              ? "vision tower is"
-                                                            : "audio tower is");
   mlir::DialectRegistry registry;
   registerPipelineDialects(registry);
   auto context = std::make_unique<mlir::MLIRContext>(registry);
@@ -340,7 +340,7 @@ llvm::Expected<LoadedModel> loadModel(const std::string &dir, const QuantOptions
     os << "\n  " << diag.getLocation() << ": " << diag.str();
     return mlir::success();
   });
-  mlir::OwningOpRef<mlir::ModuleOp> module = importCheckpoint(*context, *checkpoint);
+  mlir::OwningOpRef<mlir::ModuleOp> module = importCheckpoint(*context, *checkpoint, media);
   int64_t rounding = config ? assignWeightFormats(*module, *checkpoint, *config) : 0;
   if (config && config->activations == ActivationFormat::Int8 && rounding == 0)
     return makeError("activations int8: no matrix of {} is quantized (int8 activations "

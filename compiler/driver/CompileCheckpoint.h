@@ -34,10 +34,11 @@ struct LoadedModel {
   mlir::OwningOpRef<mlir::ModuleOp> module;
 };
 /// Opens and imports a checkpoint (`synthetic`: config.json alone, Checkpoint::openSynthetic);
-/// with a quantization config, its weights get their formats.
+/// with a quantization config, its weights get their formats. `media`: the forward function
+/// takes soft tokens (importCheckpoint), for the interpreter.
 llvm::Expected<LoadedModel> loadModel(const std::string &dir,
                                       const QuantOptions &quant = QuantOptions(),
-                                      bool synthetic = false);
+                                      bool synthetic = false, bool media = false);
 
 struct CompileOptions {
   std::string checkpoint;

@@ -28,9 +28,13 @@ public:
       : ckpt_(checkpoint), config_(checkpoint.config()), builder_(&context),
         loc_(builder_.getUnknownLoc()) {}
 
-  OwningOpRef<ModuleOp> run();
+  OwningOpRef<ModuleOp> run(bool media);
+  OwningOpRef<ModuleOp> visionEncoder();
 
 private:
+  /// The weights of clipped projections (none when they carry no bounds), then their bounds.
+  SmallVector<Value> clipBounds(std::initializer_list<const ClippedLinearWeights *> linears);
+  Value visionLayer(const VisionLayerWeights &w, Value x, Value positions);
   Value weight(const TensorSpec &spec);
   Value rmsNorm(Value x, const TensorSpec *gain);
   Value add(Value a, Value b) { return arith::AddFOp::create(builder_, loc_, a, b); }
@@ -49,30 +53,40 @@ private:
   Value ids_, startPos_, pleInputs_;
 };
 
-OwningOpRef<ModuleOp> ModuleImporter::run() {
+OwningOpRef<ModuleOp> ModuleImporter::run(bool media) {
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc_);
   builder_.setInsertionPointToEnd(module->getBody());
   auto idsType = RankedTensorType::get({ShapedType::kDynamic}, builder_.getI32Type());
+  int64_t hidden = config_.hiddenSize;
+  SmallVector<Type> inputs{idsType, builder_.getIndexType()};
+  if (media)
+    inputs.push_back(activations(hidden));
   auto function = func::FuncOp::create(builder_, loc_, "forward",
-      builder_.getFunctionType({idsType, builder_.getIndexType()},
-                               {activations(config_.vocabSize)}));
+      builder_.getFunctionType(inputs, {activations(config_.vocabSize)}));
   Block *body = function.addEntryBlock();
   builder_.setInsertionPointToEnd(body);
   ids_ = body->getArgument(0);
   startPos_ = body->getArgument(1);
+  // The media token ids, which stand for soft tokens and look up the pad row (§1.10).
+  const MediaConfig &m = ckpt_.media();
+  DenseI32ArrayAttr placeholders =
+      media ? builder_.getDenseI32ArrayAttr({int32_t(m.imageTokenId), int32_t(m.audioTokenId),
+                                             int32_t(m.videoTokenId)})
+            : DenseI32ArrayAttr();
 
   const ModelWeights &w = ckpt_.weights();
-  int64_t hidden = config_.hiddenSize;
   Value table = weight(w.embedTokens);
   Value h = gemma::EmbedOp::create(builder_, loc_, activations(hidden), ids_, table,
-      builder_.getF32FloatAttr(float(std::sqrt(double(hidden)))));
+      media ? body->getArgument(2) : Value(),
+      builder_.getF32FloatAttr(float(std::sqrt(double(hidden)))), placeholders);
   if (w.ple) {
     int64_t width = config_.hiddenSizePerLayerInput;
     auto type = RankedTensorType::get({ShapedType::kDynamic, config_.numLayers, width},
                                       builder_.getF32Type());
     pleInputs_ = gemma::PleInputsOp::create(builder_, loc_, type, ids_, h, weight(w.ple->table), weight(w.ple->modelProjection),
         weight(w.ple->projectionNorm), builder_.getF32FloatAttr(float(std::sqrt(double(width)))),
-        builder_.getF64FloatAttr(config_.rmsNormEps));
+        builder_.getF64FloatAttr(config_.rmsNormEps), placeholders,
+        media ? builder_.getI64IntegerAttr(config_.padTokenId) : IntegerAttr());
   }
   for (int64_t i = 0; i < config_.numLayers; ++i)
     h = layer(i, h);
@@ -85,6 +99,67 @@ OwningOpRef<ModuleOp> ModuleImporter::run() {
                                                   w.lmHead ? weight(*w.lmHead) : table, softcap);
   func::ReturnOp::create(builder_, loc_, logits);
   return module;
+}
+
+OwningOpRef<ModuleOp> ModuleImporter::visionEncoder() {
+  const VisionConfig &v = *ckpt_.media().vision;
+  const VisionWeights &w = *ckpt_.weights().vision;
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc_);
+  builder_.setInsertionPointToEnd(module->getBody());
+  auto pixelsType =
+      RankedTensorType::get({ShapedType::kDynamic, v.patchValues()}, builder_.getF32Type());
+  auto positionsType = RankedTensorType::get({ShapedType::kDynamic, 2}, builder_.getI32Type());
+  auto function = func::FuncOp::create(builder_, loc_, "encode_image",
+      builder_.getFunctionType({pixelsType, positionsType}, {activations(config_.hiddenSize)}));
+  Block *body = function.addEntryBlock();
+  builder_.setInsertionPointToEnd(body);
+  Value positions = body->getArgument(1);
+  Value x = gemma::PatchEmbedOp::create(builder_, loc_, activations(v.hiddenSize),
+                                        body->getArgument(0), positions,
+                                        weight(w.patchProjection), weight(w.positionTable));
+  for (size_t j = 0; j < w.layers.size(); ++j) {
+    loc_ = NameLoc::get(builder_.getStringAttr("vision.layers." + std::to_string(j)));
+    x = visionLayer(w.layers[j], x, positions);
+  }
+  loc_ = builder_.getUnknownLoc();
+  Value stdBias = w.stdBias ? weight(*w.stdBias) : Value();
+  Value stdScale = w.stdScale ? weight(*w.stdScale) : Value();
+  Value pooled = gemma::VisionPoolOp::create(builder_, loc_, x.getType(), x, positions, stdBias,
+                                            stdScale, builder_.getI64IntegerAttr(v.poolingKernel));
+  Value tokens = gemma::MediaProjectionOp::create(builder_, loc_,
+      activations(config_.hiddenSize), pooled, weight(w.embeddingProjection),
+      builder_.getF64FloatAttr(v.rmsNormEps));
+  func::ReturnOp::create(builder_, loc_, tokens);
+  return module;
+}
+
+SmallVector<Value>
+ModuleImporter::clipBounds(std::initializer_list<const ClippedLinearWeights *> linears) {
+  SmallVector<Value> bounds;
+  for (const ClippedLinearWeights *linear : linears)
+    if (linear->bounds)
+      for (const TensorSpec &bound : *linear->bounds)
+        bounds.push_back(weight(bound));
+  return bounds;
+}
+
+Value ModuleImporter::visionLayer(const VisionLayerWeights &w, Value x, Value positions) {
+  const VisionConfig &v = *ckpt_.media().vision;
+  auto eps = builder_.getF64FloatAttr(v.rmsNormEps);
+  auto norm = [&](Value input, const TensorSpec &gain) {
+    return gemma::RMSNormOp::create(builder_, loc_, input.getType(), input, weight(gain), eps);
+  };
+  Value attention = gemma::VisionAttentionOp::create(builder_, loc_, x.getType(),
+      norm(x, w.inputNorm), positions, weight(w.qProj.weight), weight(w.kProj.weight),
+      weight(w.vProj.weight), weight(w.oProj.weight), weight(w.qNorm), weight(w.kNorm),
+      clipBounds({&w.qProj, &w.kProj, &w.vProj, &w.oProj}),
+      builder_.getI64IntegerAttr(v.numHeads), builder_.getI64IntegerAttr(v.headDim),
+      builder_.getF64FloatAttr(v.ropeTheta), eps);
+  x = add(x, norm(attention, w.postAttentionNorm));
+  Value mlp = gemma::MlpOp::create(builder_, loc_, x.getType(), norm(x, w.preFeedforwardNorm),
+                                   weight(w.gate.weight), weight(w.up.weight),
+                                   weight(w.down.weight), clipBounds({&w.gate, &w.up, &w.down}));
+  return add(x, norm(mlp, w.postFeedforwardNorm));
 }
 
 Value ModuleImporter::weight(const TensorSpec &spec) {
@@ -129,8 +204,8 @@ Value ModuleImporter::attention(int64_t index, const AttentionWeights &w, Value 
 /// The dense MLP, plus the routed experts on MoE models; returns the residual-ready branch.
 Value ModuleImporter::feedForward(const LayerWeights &w, Value h) {
   Value mlp = gemma::MlpOp::create(builder_, loc_, h.getType(), rmsNorm(h, &w.preFeedforwardNorm),
-                                            weight(w.mlpGate), weight(w.mlpUp),
-                                            weight(w.mlpDown));
+                                   weight(w.mlpGate), weight(w.mlpUp), weight(w.mlpDown),
+                                   ValueRange());
   if (w.moe) {
     const MoeWeights &m = *w.moe;
     Value dense = rmsNorm(mlp, &m.postFeedforwardNorm1);
@@ -159,8 +234,13 @@ Value ModuleImporter::layer(int64_t index, Value h) {
 
 } // namespace
 
-OwningOpRef<ModuleOp> importCheckpoint(MLIRContext &context, const Checkpoint &checkpoint) {
-  return ModuleImporter(context, checkpoint).run();
+OwningOpRef<ModuleOp> importCheckpoint(MLIRContext &context, const Checkpoint &checkpoint,
+                                       bool media) {
+  return ModuleImporter(context, checkpoint).run(media);
+}
+
+OwningOpRef<ModuleOp> importVisionEncoder(MLIRContext &context, const Checkpoint &checkpoint) {
+  return ModuleImporter(context, checkpoint).visionEncoder();
 }
 
 } // namespace gemc

@@ -61,6 +61,22 @@ LogicalResult expectPositive(Operation *op, StringRef what, double value) {
 
 constexpr int64_t kAny = ShapedType::kDynamic;
 
+/// Clip bounds are absent or four scalars per projection.
+LogicalResult verifyClipBounds(Operation *op, OperandRange bounds, int64_t projections) {
+  if (!bounds.empty() && int64_t(bounds.size()) != 4 * projections)
+    return op->emitOpError() << "takes no clip bounds or " << 4 * projections << " (four per "
+                             << "projection), found " << bounds.size();
+  for (Value bound : bounds)
+    if (failed(expectShape(op, "a clip bound", bound, {})))
+      return failure();
+  return success();
+}
+
+/// `positions` is [N, 2] for the N rows of `input`.
+LogicalResult verifyPositions(Operation *op, Value input, Value positions) {
+  return expectShape(op, "positions", positions, {shapeOf(input)[0], 2});
+}
+
 } // namespace
 
 WeightFormat floatFormatOf(Type element) {
@@ -120,9 +136,14 @@ ActivationFormat WeightOp::activationFormat() {
 LogicalResult EmbedOp::verify() {
   if (failed(expectRank(*this, "table", getTable(), 2)))
     return failure();
-  int64_t tokens = shapeOf(getIds())[0];
-  if (failed(expectShape(*this, "result", getResult(), {tokens, shapeOf(getTable())[1]})))
+  int64_t tokens = shapeOf(getIds())[0], hidden = shapeOf(getTable())[1];
+  if (failed(expectShape(*this, "result", getResult(), {tokens, hidden})))
     return failure();
+  if (bool(getMedia()) != bool(getPlaceholders()))
+    return emitOpError("takes media rows and placeholder ids together or neither");
+  if (Value media = getMedia())
+    if (failed(expectShape(*this, "media", media, {kAny, hidden})))
+      return failure();
   return expectPositive(*this, "scale", getScale().convertToDouble());
 }
 
@@ -155,6 +176,8 @@ LogicalResult PleInputsOp::verify() {
     return failure();
   if (failed(expectPositive(*this, "token_scale", getTokenScale().convertToDouble())))
     return failure();
+  if (bool(getPadId()) != bool(getPlaceholders()))
+    return emitOpError("takes placeholder ids and pad_id together or neither");
   return expectPositive(*this, "eps", getEps().convertToDouble());
 }
 
@@ -281,9 +304,10 @@ LogicalResult MlpOp::verify() {
     return failure();
   int64_t hidden = shapeOf(getInput())[1], width = shapeOf(getGate())[0];
   if (failed(expectShape(*this, "gate", getGate(), {width, hidden})) ||
-      failed(expectShape(*this, "up", getUp(), {width, hidden})))
+      failed(expectShape(*this, "up", getUp(), {width, hidden})) ||
+      failed(expectShape(*this, "down", getDown(), {hidden, width})))
     return failure();
-  return expectShape(*this, "down", getDown(), {hidden, width});
+  return verifyClipBounds(*this, getClip(), 3);
 }
 
 LogicalResult MoeOp::verify() {
@@ -324,6 +348,68 @@ LogicalResult LmHeadOp::verify() {
   if (getSoftcap())
     return expectPositive(*this, "softcap", getSoftcap()->convertToDouble());
   return success();
+}
+
+LogicalResult PatchEmbedOp::verify() {
+  if (failed(expectRank(*this, "pixels", getPixels(), 2)) ||
+      failed(expectRank(*this, "table", getTable(), 3)) ||
+      failed(verifyPositions(*this, getPixels(), getPositions())))
+    return failure();
+  int64_t width = shapeOf(getTable())[2];
+  if (failed(expectShape(*this, "projection", getProjection(), {width, shapeOf(getPixels())[1]})) ||
+      failed(expectShape(*this, "table", getTable(), {2, kAny, width})))
+    return failure();
+  return expectShape(*this, "result", getResult(), {shapeOf(getPixels())[0], width});
+}
+
+LogicalResult VisionAttentionOp::verify() {
+  if (getResult().getType() != getInput().getType())
+    return emitOpError("result type must equal the input type");
+  if (failed(expectRank(*this, "input", getInput(), 2)) ||
+      failed(verifyPositions(*this, getInput(), getPositions())))
+    return failure();
+  int64_t hidden = shapeOf(getInput())[1], headDim = getHeadDim(),
+          inner = getNumHeads() * headDim;
+  if (getNumHeads() < 1 || headDim < 4 || headDim % 4 != 0)
+    return emitOpError() << "needs heads >= 1 and a head_dim that is a multiple of 4, found "
+                         << getNumHeads() << " x " << headDim;
+  for (auto [what, weight] : {std::pair{"q_proj", getQProj()}, std::pair{"k_proj", getKProj()},
+                              std::pair{"v_proj", getVProj()}})
+    if (failed(expectShape(*this, what, weight, {inner, hidden})))
+      return failure();
+  if (failed(expectShape(*this, "o_proj", getOProj(), {hidden, inner})) ||
+      failed(expectShape(*this, "q_norm", getQNorm(), {headDim})) ||
+      failed(expectShape(*this, "k_norm", getKNorm(), {headDim})) ||
+      failed(expectPositive(*this, "rope_theta", getRopeTheta().convertToDouble())) ||
+      failed(expectPositive(*this, "eps", getEps().convertToDouble())))
+    return failure();
+  return verifyClipBounds(*this, getClip(), 4);
+}
+
+LogicalResult VisionPoolOp::verify() {
+  if (failed(expectRank(*this, "input", getInput(), 2)) ||
+      failed(verifyPositions(*this, getInput(), getPositions())))
+    return failure();
+  int64_t width = shapeOf(getInput())[1];
+  if (getKernel() < 1)
+    return emitOpError() << "kernel must be positive, found " << getKernel();
+  if (Value bias = getStdBias())
+    if (failed(expectShape(*this, "std_bias", bias, {width})) ||
+        failed(expectShape(*this, "std_scale", getStdScale(), {width})))
+      return failure();
+  return expectShape(*this, "result", getResult(), {kAny, width});
+}
+
+LogicalResult MediaProjectionOp::verify() {
+  if (failed(expectRank(*this, "input", getInput(), 2)) ||
+      failed(expectRank(*this, "projection", getProjection(), 2)))
+    return failure();
+  if (failed(expectShape(*this, "projection", getProjection(), {kAny, shapeOf(getInput())[1]})))
+    return failure();
+  if (failed(expectShape(*this, "result", getResult(),
+                         {shapeOf(getInput())[0], shapeOf(getProjection())[0]})))
+    return failure();
+  return expectPositive(*this, "eps", getEps().convertToDouble());
 }
 
 } // namespace gemc::gemma

@@ -55,14 +55,22 @@ def Gemma_WeightOp : Gemma_Op<"weight", [Pure]> {
 }
 
 def Gemma_EmbedOp : Gemma_Op<"embed", [Pure]> {
-  let summary = "scaled token embedding";
+  let summary = "scaled token embedding, with media soft tokens in their placeholders' rows";
   let description = [{
     `result[t] = table[ids[t]] * scale`. Gemma 4 scales by sqrt(hidden_size); the attribute
     states the exact f32 value used (Transformers rounds it to the weight dtype).
+
+    With `placeholders` (the media token ids, which may lie outside the table) and `media`
+    (one row per placeholder id of the call, in order): `result[t] = media[k]`, unscaled, for
+    the k-th placeholder id of the call.
   }];
-  let arguments = (ins 1DTensorOf<[I32]>:$ids, Gemma_WeightTensor:$table, F32Attr:$scale);
+  let arguments = (ins 1DTensorOf<[I32]>:$ids, Gemma_WeightTensor:$table,
+                       Optional<Gemma_Activation>:$media, F32Attr:$scale,
+                       OptionalAttr<DenseI32ArrayAttr>:$placeholders);
   let results = (outs Gemma_Activation:$result);
-  let assemblyFormat = "$ids `,` $table attr-dict `:` functional-type(operands, results)";
+  let assemblyFormat = [{
+    $ids `,` $table (`media` `(` $media^ `)`)? attr-dict `:` functional-type(operands, results)
+  }];
 }
 
 def Gemma_RMSNormOp : Gemma_Op<"rms_norm", [Pure]> {
@@ -88,11 +96,14 @@ def Gemma_PleInputsOp : Gemma_Op<"ple_inputs", [Pure]> {
     ctx[t] = rms_norm(model_projection(embeddings[t]) * D^-0.5, projection_norm)  (per row)
     result[t] = (ctx[t] + tok[t]) * 2^-0.5
     ```
-    `embeddings` is the scaled main embedding of width D; `token_scale` is sqrt(P).
+    `embeddings` is the scaled main embedding of width D; `token_scale` is sqrt(P). Ids in
+    `placeholders` (media tokens) look up row `pad_id` of `ple_table`.
   }];
   let arguments = (ins 1DTensorOf<[I32]>:$ids, Gemma_Activation:$embeddings,
                        Gemma_WeightTensor:$ple_table, Gemma_WeightTensor:$model_projection,
-                       Gemma_WeightTensor:$projection_norm, F32Attr:$token_scale, F64Attr:$eps);
+                       Gemma_WeightTensor:$projection_norm, F32Attr:$token_scale, F64Attr:$eps,
+                       OptionalAttr<DenseI32ArrayAttr>:$placeholders,
+                       OptionalAttr<Gemma_I64Attr>:$pad_id);
   let results = (outs Gemma_Activation:$result);
   let assemblyFormat = [{
     $ids `,` $embeddings `,` $ple_table `,` $model_projection `,` $projection_norm attr-dict
@@ -152,14 +163,25 @@ def Gemma_AttentionOp : Gemma_Op<"attention", [AttrSizedOperandSegments]> {
   }];
 }
 
+// The four scalar bounds of each clipped projection (Gemma4ClippableLinear, the vision tower
+// of E2B/E4B and the audio tower): input_min, input_max, output_min, output_max, per
+// projection in the order the op lists its projections. A clipped projection computes
+// `clamp(clamp(x, input_min, input_max) @ W^T, output_min, output_max)`.
+def Gemma_ClipBounds : Variadic<Gemma_WeightTensor>;
+
 def Gemma_MlpOp : Gemma_Op<"mlp", [Pure]> {
   let summary = "gated GELU-tanh MLP";
-  let description = [{ `result = down(gelu_tanh(gate(x)) * up(x))`. }];
+  let description = [{
+    `result = down(gelu_tanh(gate(x)) * up(x))`. With `clip` bounds (12: gate, up, down), each
+    projection is clipped.
+  }];
   let arguments = (ins Gemma_Activation:$input, Gemma_WeightTensor:$gate,
-                       Gemma_WeightTensor:$up, Gemma_WeightTensor:$down);
+                       Gemma_WeightTensor:$up, Gemma_WeightTensor:$down,
+                       Gemma_ClipBounds:$clip);
   let results = (outs Gemma_Activation:$result);
   let assemblyFormat = [{
-    $input `,` $gate `,` $up `,` $down attr-dict `:` functional-type(operands, results)
+    $input `,` $gate `,` $up `,` $down (`clip` `(` $clip^ `)`)? attr-dict
+    `:` functional-type(operands, results)
   }];
 }
 
@@ -203,6 +225,80 @@ def Gemma_LmHeadOp : Gemma_Op<"lm_head", [Pure]> {
                        OptionalAttr<F64Attr>:$softcap);
   let results = (outs Gemma_Activation:$result);
   let assemblyFormat = "$input `,` $table attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
+// The vision tower (gemma4-architecture.md §4). Its activations are [N, width] for the N
+// patches of one image; `positions` is tensor<Nx2xi32>, each patch's (column, row).
+//===----------------------------------------------------------------------===//
+
+def Gemma_PatchEmbedOp : Gemma_Op<"patch_embed", [Pure]> {
+  let summary = "patch pixels to vectors, plus the 2-D position embedding";
+  let description = [{
+    `result[n] = projection(2 * (pixels[n] - 0.5)) + table[0][x_n] + table[1][y_n]` for the
+    patch pixels (uint8 / 255, [N, 3 * patch^2]) at `positions[n] = (x_n, y_n)`.
+  }];
+  let arguments = (ins Gemma_Activation:$pixels, 2DTensorOf<[I32]>:$positions,
+                       Gemma_WeightTensor:$projection, Gemma_WeightTensor:$table);
+  let results = (outs Gemma_Activation:$result);
+  let assemblyFormat = [{
+    $pixels `at` $positions `,` $projection `,` $table attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+def Gemma_VisionAttentionOp : Gemma_Op<"vision_attention", [Pure]> {
+  let summary = "bidirectional attention among one image's patches, with 2-D RoPE";
+  let description = [{
+    ```
+    q = rope2d(rms_norm(q_proj(x) as [H, hd], q_norm))
+    k = rope2d(rms_norm(k_proj(x) as [H, hd], k_norm))
+    v = rms_norm(v_proj(x) as [H, hd])                  // no weight
+    o[h] = softmax_j(q[h] . k[h][j]) v[h][j]            // every patch j, scale 1.0
+    result = o_proj(concat_h o[h])
+    ```
+    `rope2d` rotates channels [0, hd/2) by the patch's column and [hd/2, hd) by its row, each
+    half as rotate-half RoPE with inv_freq[c] = theta^(-2c / (hd/2)), c < hd/4. With `clip`
+    bounds (16: q, k, v, o) each projection is clipped.
+  }];
+  let arguments = (ins Gemma_Activation:$input, 2DTensorOf<[I32]>:$positions,
+                       Gemma_WeightTensor:$q_proj, Gemma_WeightTensor:$k_proj,
+                       Gemma_WeightTensor:$v_proj, Gemma_WeightTensor:$o_proj,
+                       Gemma_WeightTensor:$q_norm, Gemma_WeightTensor:$k_norm,
+                       Gemma_ClipBounds:$clip, Gemma_I64Attr:$num_heads,
+                       Gemma_I64Attr:$head_dim, F64Attr:$rope_theta, F64Attr:$eps);
+  let results = (outs Gemma_Activation:$result);
+  let assemblyFormat = [{
+    $input `at` $positions `q` `(` $q_proj `,` $q_norm `)` `k` `(` $k_proj `,` $k_norm `)`
+    `v` `(` $v_proj `)` `o` `(` $o_proj `)` (`clip` `(` $clip^ `)`)? attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+def Gemma_VisionPoolOp : Gemma_Op<"vision_pool", [Pure, AttrSizedOperandSegments]> {
+  let summary = "average of each kernel x kernel block of patches, times sqrt(width)";
+  let description = [{
+    Patch (x, y) goes to bucket `floor(x / k) + (W / k) * floor(y / k)` of the W-column grid
+    (W = 1 + the largest x); each bucket is the sum of its patches / k^2, times sqrt(width). The
+    result has the buckets in order, one row per bucket (N / k^2 rows for a full grid). With
+    `std_bias` and `std_scale` (26B/31B), `(pooled - std_bias) * std_scale` follows.
+  }];
+  let arguments = (ins Gemma_Activation:$input, 2DTensorOf<[I32]>:$positions,
+                       Optional<Gemma_WeightTensor>:$std_bias,
+                       Optional<Gemma_WeightTensor>:$std_scale, Gemma_I64Attr:$kernel);
+  let results = (outs Gemma_Activation:$result);
+  let assemblyFormat = [{
+    $input `at` $positions (`standardize` `(` $std_bias^ `,` $std_scale `)`)? attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+def Gemma_MediaProjectionOp : Gemma_Op<"media_projection", [Pure]> {
+  let summary = "a tower's output to the text model's width (embed_vision, embed_audio)";
+  let description = [{ `result = rms_norm(x) @ projection^T`, the norm without a weight. }];
+  let arguments = (ins Gemma_Activation:$input, Gemma_WeightTensor:$projection, F64Attr:$eps);
+  let results = (outs Gemma_Activation:$result);
+  let assemblyFormat = "$input `,` $projection attr-dict `:` functional-type(operands, results)";
 }
 
 #endif // GEMMA_OPS

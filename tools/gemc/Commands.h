@@ -26,6 +26,8 @@ struct EvalOptions {
   int64_t generate = 0;
   std::string dumpLogits;
   QuantOptions quant; // run on the values these formats store
+  std::vector<std::string> images; // one per run of the image placeholder id in `tokens`
+  int64_t imageTokens = 0;         // the soft-token budget; 0: the checkpoint's default
 };
 llvm::Error runEval(const EvalOptions &options);
 

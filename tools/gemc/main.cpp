@@ -90,6 +90,13 @@ int main(int argc, char **argv) {
   evalCmd->add_option("checkpoint", eval.checkpoint, "Checkpoint directory")->required();
   addGenerationOptions(evalCmd, eval.tokens, eval.generate, eval.dumpLogits);
   addQuantOptions(evalCmd, eval.quant, "Evaluate");
+  evalCmd->add_option("--image", eval.images,
+                      "A PNG or JPEG file for the next run of <|image|> ids in --tokens "
+                      "(repeatable; each run must have the image's soft token count)");
+  evalCmd->add_option("--image-tokens", eval.imageTokens,
+                      "Soft tokens per image at most: 70, 140, 280, 560 or 1120 (default: the "
+                      "checkpoint's processor_config.json, else 280)")
+      ->check(CLI::IsMember({70, 140, 280, 560, 1120}));
 
   gemc::RunOptions run;
   CLI::App *runCmd = app.add_subcommand("run", "Generate from a prompt with a compiled artifact");

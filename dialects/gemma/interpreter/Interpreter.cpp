@@ -139,14 +139,20 @@ private:
 
   llvm::Error execute(Operation &op);
   llvm::Expected<Weight> loadWeight(WeightOp op);
-  Tensor embed(EmbedOp op);
+  llvm::Expected<Tensor> embed(EmbedOp op);
   Tensor rmsNorm(RMSNormOp op);
   Tensor pleInputs(PleInputsOp op);
   Tensor pleInject(PleInjectOp op);
   llvm::Expected<Tensor> attention(AttentionOp op);
   llvm::Error appendKv(AttentionOp op, const Tensor &x, int64_t position);
+  /// x @ w^T, clipped by projection `index`'s four bounds in `clip` when there are any.
+  Tensor clippedLinear(const Tensor &x, Value w, OperandRange clip, int64_t index);
   Tensor mlp(MlpOp op);
   Tensor moe(MoeOp op);
+  llvm::Expected<Tensor> patchEmbed(PatchEmbedOp op);
+  Tensor visionAttention(VisionAttentionOp op);
+  llvm::Expected<Tensor> visionPool(VisionPoolOp op);
+  Tensor mediaProjection(MediaProjectionOp op);
   Tensor layerScalar(LayerScalarOp op);
   Tensor lmHead(LmHeadOp op);
   Tensor add(arith::AddFOp op);
@@ -170,6 +176,11 @@ llvm::Expected<Tensor> Interpreter::Frame::run(Block &body) {
 
 llvm::Error Interpreter::Frame::execute(Operation &op) {
   auto wrap = [](Tensor t) -> llvm::Expected<Slot> { return Slot(std::move(t)); };
+  auto wrapExpected = [](llvm::Expected<Tensor> t) -> llvm::Expected<Slot> {
+    if (!t)
+      return t.takeError();
+    return Slot(std::move(*t));
+  };
   llvm::Expected<Slot> result =
       llvm::TypeSwitch<Operation *, llvm::Expected<Slot>>(&op)
           .Case([&](WeightOp o) -> llvm::Expected<Slot> {
@@ -178,18 +189,17 @@ llvm::Error Interpreter::Frame::execute(Operation &op) {
               return w.takeError();
             return Slot(*w);
           })
-          .Case([&](EmbedOp o) { return wrap(embed(o)); })
+          .Case([&](EmbedOp o) { return wrapExpected(embed(o)); })
           .Case([&](RMSNormOp o) { return wrap(rmsNorm(o)); })
           .Case([&](PleInputsOp o) { return wrap(pleInputs(o)); })
           .Case([&](PleInjectOp o) { return wrap(pleInject(o)); })
-          .Case([&](AttentionOp o) -> llvm::Expected<Slot> {
-            llvm::Expected<Tensor> t = attention(o);
-            if (!t)
-              return t.takeError();
-            return Slot(std::move(*t));
-          })
+          .Case([&](AttentionOp o) { return wrapExpected(attention(o)); })
           .Case([&](MlpOp o) { return wrap(mlp(o)); })
           .Case([&](MoeOp o) { return wrap(moe(o)); })
+          .Case([&](PatchEmbedOp o) { return wrapExpected(patchEmbed(o)); })
+          .Case([&](VisionAttentionOp o) { return wrap(visionAttention(o)); })
+          .Case([&](VisionPoolOp o) { return wrapExpected(visionPool(o)); })
+          .Case([&](MediaProjectionOp o) { return wrap(mediaProjection(o)); })
           .Case([&](LayerScalarOp o) { return wrap(layerScalar(o)); })
           .Case([&](LmHeadOp o) { return wrap(lmHead(o)); })
           .Case([&](arith::AddFOp o) { return wrap(add(o)); })
@@ -214,21 +224,39 @@ llvm::Expected<Weight> Interpreter::Frame::loadWeight(WeightOp op) {
     return makeError("interpreter: tensor '{}' is {} {} in the checkpoint but the IR says {} {}",
                      op.getName().str(), dtypeName(info->dtype), formatShape(info->shape),
                      dtypeName(expected), formatShape(shape));
-  return Weight{*info, shape.back(),
+  return Weight{*info, shape.empty() ? 1 : shape.back(),
                 op.getFormat() ? std::optional(op.storedFormat()) : std::nullopt,
                 op.activationFormat()};
 }
 
-Tensor Interpreter::Frame::embed(EmbedOp op) {
+/// Whether `id` is one of an op's media placeholder ids.
+bool isPlaceholder(std::optional<ArrayRef<int32_t>> placeholders, int32_t id) {
+  return placeholders && llvm::is_contained(*placeholders, id);
+}
+
+llvm::Expected<Tensor> Interpreter::Frame::embed(EmbedOp op) {
   const std::vector<int32_t> &tokens = ids(op.getIds());
   const Weight &table = weight(op.getTable());
   float scale = op.getScale().convertToFloat();
+  const Tensor *media = op.getMedia() ? &tensor(op.getMedia()) : nullptr;
   Tensor x({int64_t(tokens.size()), table.rowSize});
+  int64_t next = 0; // the media row of the next placeholder
   for (size_t t = 0; t < tokens.size(); ++t) {
+    if (isPlaceholder(op.getPlaceholders(), tokens[t])) {
+      if (next == media->rows())
+        return makeError("interpreter: the call has more media placeholder ids than the {} "
+                         "media rows",
+                         media->rows());
+      std::copy_n(media->row(next++), table.rowSize, x.row(t));
+      continue;
+    }
     std::vector<float> row = table.decodeRows(tokens[t]);
     for (int64_t i = 0; i < table.rowSize; ++i)
       x.row(t)[i] = row[i] * scale;
   }
+  if (media && next != media->rows())
+    return makeError("interpreter: {} media rows for {} media placeholder ids", media->rows(),
+                     next);
   return x;
 }
 
@@ -252,7 +280,8 @@ Tensor Interpreter::Frame::pleInputs(PleInputsOp op) {
   Tensor result({x.rows(), layers, width});
   float tokenScale = op.getTokenScale().convertToFloat();
   for (int64_t t = 0; t < x.rows(); ++t) {
-    std::vector<float> row = weight(op.getPleTable()).decodeRows(tokens[t]);
+    int32_t id = isPlaceholder(op.getPlaceholders(), tokens[t]) ? int32_t(*op.getPadId()) : tokens[t];
+    std::vector<float> row = weight(op.getPleTable()).decodeRows(id);
     for (int64_t i = 0; i < layers * width; ++i)
       result.row(t)[i] = float((context.row(t)[i] + row[i] * tokenScale) * std::sqrt(0.5));
   }
@@ -336,13 +365,26 @@ llvm::Expected<Tensor> Interpreter::Frame::attention(AttentionOp op) {
   return linear(out, weight(op.getOProj()));
 }
 
+Tensor Interpreter::Frame::clippedLinear(const Tensor &x, Value w, OperandRange clip,
+                                         int64_t index) {
+  if (clip.empty())
+    return linear(x, weight(w));
+  auto bound = [&](int64_t k) { return weightValues(clip[4 * index + k])[0]; };
+  auto clamp = [](Tensor t, float low, float high) {
+    for (float &v : t.data)
+      v = std::clamp(v, low, high);
+    return t;
+  };
+  return clamp(linear(clamp(x, bound(0), bound(1)), weight(w)), bound(2), bound(3));
+}
+
 Tensor Interpreter::Frame::mlp(MlpOp op) {
   const Tensor &x = tensor(op.getInput());
-  Tensor gate = linear(x, weight(op.getGate()));
-  Tensor up = linear(x, weight(op.getUp()));
+  Tensor gate = clippedLinear(x, op.getGate(), op.getClip(), 0);
+  Tensor up = clippedLinear(x, op.getUp(), op.getClip(), 1);
   for (size_t i = 0; i < gate.data.size(); ++i)
     gate.data[i] = geluTanh(gate.data[i]) * up.data[i];
-  return linear(gate, weight(op.getDown()));
+  return clippedLinear(gate, op.getDown(), op.getClip(), 2);
 }
 
 Tensor Interpreter::Frame::moe(MoeOp op) {
@@ -416,18 +458,121 @@ Tensor Interpreter::Frame::add(arith::AddFOp op) {
   return y;
 }
 
+llvm::Expected<Tensor> Interpreter::Frame::patchEmbed(PatchEmbedOp op) {
+  const std::vector<int32_t> &positions = ids(op.getPositions());
+  const Weight &table = weight(op.getTable());
+  int64_t size = table.rows() / 2;
+  for (int32_t position : positions)
+    if (position < 0 || position >= size)
+      return makeError("interpreter: patch_embed: patch position {} is outside the position "
+                       "table [0, {})",
+                       position, size);
+  Tensor pixels = tensor(op.getPixels());
+  for (float &v : pixels.data)
+    v = 2.0f * (v - 0.5f); // float32, as Transformers computes it
+  Tensor x = linear(pixels, weight(op.getProjection()));
+  for (int64_t n = 0; n < x.rows(); ++n)
+    for (int64_t axis = 0; axis < 2; ++axis) {
+      std::vector<float> row = table.decodeRows(axis * size + positions[n * 2 + axis]);
+      for (int64_t i = 0; i < x.rowSize(); ++i)
+        x.row(n)[i] += row[i];
+    }
+  return x;
+}
+
+Tensor Interpreter::Frame::visionAttention(VisionAttentionOp op) {
+  const Tensor &x = tensor(op.getInput());
+  const std::vector<int32_t> &positions = ids(op.getPositions());
+  int64_t n = x.rows(), heads = op.getNumHeads(), headDim = op.getHeadDim(), half = headDim / 2;
+  double eps = op.getEps().convertToDouble();
+  Tensor q = clippedLinear(x, op.getQProj(), op.getClip(), 0);
+  Tensor k = clippedLinear(x, op.getKProj(), op.getClip(), 1);
+  Tensor v = clippedLinear(x, op.getVProj(), op.getClip(), 2);
+  rmsNormInPlace(q.data.data(), int64_t(q.data.size()), headDim, weightValues(op.getQNorm()), eps);
+  rmsNormInPlace(k.data.data(), int64_t(k.data.size()), headDim, weightValues(op.getKNorm()), eps);
+  rmsNormInPlace(v.data.data(), int64_t(v.data.size()), headDim, {}, eps);
+  // Each half of a head is rotated as a head of its own: by the column, then by the row.
+  std::vector<double> invFreq(half / 2);
+  for (int64_t c = 0; c < half / 2; ++c)
+    invFreq[c] = std::pow(op.getRopeTheta().convertToDouble(), -double(2 * c) / double(half));
+  for (int64_t t = 0; t < n; ++t)
+    for (Tensor *projected : {&q, &k})
+      for (int64_t h = 0; h < heads; ++h)
+        for (int64_t axis = 0; axis < 2; ++axis)
+          applyRope(projected->row(t) + h * headDim + axis * half, 1, half,
+                    positions[t * 2 + axis], invFreq);
+  Tensor out({n, heads * headDim});
+  std::vector<double> scores(n);
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t h = 0; h < heads; ++h) {
+      const float *query = q.row(t) + h * headDim;
+      double top = -INFINITY, sum = 0;
+      for (int64_t j = 0; j < n; ++j)
+        top = std::max(top, scores[j] = dot(query, k.row(j) + h * headDim, headDim));
+      for (int64_t j = 0; j < n; ++j)
+        sum += scores[j] = std::exp(scores[j] - top);
+      for (int64_t d = 0; d < headDim; ++d) {
+        double acc = 0;
+        for (int64_t j = 0; j < n; ++j)
+          acc += scores[j] * v.row(j)[h * headDim + d];
+        out.row(t)[h * headDim + d] = float(acc / sum);
+      }
+    }
+  return clippedLinear(out, op.getOProj(), op.getClip(), 3);
+}
+
+llvm::Expected<Tensor> Interpreter::Frame::visionPool(VisionPoolOp op) {
+  const Tensor &x = tensor(op.getInput());
+  const std::vector<int32_t> &positions = ids(op.getPositions());
+  int64_t n = x.rows(), width = x.rowSize(), kernel = op.getKernel(), columns = 0, rows = 0;
+  for (int64_t t = 0; t < n; ++t) {
+    columns = std::max<int64_t>(columns, positions[t * 2] + 1);
+    rows = std::max<int64_t>(rows, positions[t * 2 + 1] + 1);
+  }
+  if (columns * rows != n || columns % kernel != 0 || rows % kernel != 0)
+    return makeError("interpreter: vision_pool: {} patches do not fill a grid of whole {} x {} "
+                     "blocks ({} x {} patches)",
+                     n, kernel, kernel, columns, rows);
+  Tensor pooled({(columns / kernel) * (rows / kernel), width});
+  double scale = std::sqrt(double(width)) / double(kernel * kernel);
+  for (int64_t t = 0; t < n; ++t) {
+    int64_t bucket = positions[t * 2] / kernel + (columns / kernel) * (positions[t * 2 + 1] / kernel);
+    for (int64_t i = 0; i < width; ++i)
+      pooled.row(bucket)[i] += float(double(x.row(t)[i]) * scale);
+  }
+  if (Value bias = op.getStdBias()) {
+    std::vector<float> b = weightValues(bias), s = weightValues(op.getStdScale());
+    for (int64_t r = 0; r < pooled.rows(); ++r)
+      for (int64_t i = 0; i < width; ++i)
+        pooled.row(r)[i] = (pooled.row(r)[i] - b[i]) * s[i];
+  }
+  return pooled;
+}
+
+Tensor Interpreter::Frame::mediaProjection(MediaProjectionOp op) {
+  Tensor x = tensor(op.getInput());
+  rmsNormInPlace(x.data.data(), int64_t(x.data.size()), x.rowSize(), {},
+                 op.getEps().convertToDouble());
+  return linear(x, weight(op.getProjection()));
+}
+
 /// Every id must index a row of each table it is looked up in.
+/// (Media placeholder ids look up no row.)
 static llvm::Error checkTokenIds(Block &body, llvm::ArrayRef<int32_t> ids) {
   for (Operation &op : body) {
-    Value table = llvm::TypeSwitch<Operation *, Value>(&op)
-                      .Case([](EmbedOp o) { return o.getTable(); })
-                      .Case([](PleInputsOp o) { return o.getPleTable(); })
-                      .Default([](Operation *) { return Value(); });
+    using TableAndPlaceholders = std::pair<Value, std::optional<ArrayRef<int32_t>>>;
+    auto [table, placeholders] =
+        llvm::TypeSwitch<Operation *, TableAndPlaceholders>(&op)
+            .Case([](EmbedOp o) { return TableAndPlaceholders{o.getTable(), o.getPlaceholders()}; })
+            .Case([](PleInputsOp o) {
+              return TableAndPlaceholders{o.getPleTable(), o.getPlaceholders()};
+            })
+            .Default([](Operation *) { return TableAndPlaceholders{}; });
     if (!table)
       continue;
     int64_t rows = cast<ShapedType>(table.getType()).getDimSize(0);
     for (int32_t id : ids)
-      if (id < 0 || id >= rows)
+      if ((id < 0 || id >= rows) && !isPlaceholder(placeholders, id))
         return makeError("token id {} is outside the vocabulary [0, {})", id, rows);
   }
   return llvm::Error::success();
@@ -436,15 +581,36 @@ static llvm::Error checkTokenIds(Block &body, llvm::ArrayRef<int32_t> ids) {
 Interpreter::Interpreter(func::FuncOp forward, WeightLookup weights)
     : forward_(forward), weights_(std::move(weights)) {}
 
-llvm::Expected<Tensor> Interpreter::run(llvm::ArrayRef<int32_t> ids) {
-  Block &body = forward_.getBody().front();
+llvm::Expected<Tensor> Interpreter::encodeImage(func::FuncOp encoder, WeightLookup weights,
+                                               const Tensor &pixels,
+                                               llvm::ArrayRef<int32_t> positions) {
+  Block &body = encoder.getBody().front();
   if (body.getNumArguments() != 2)
-    return makeError("interpreter: the forward function must take (ids, start_pos)");
+    return makeError("interpreter: encode_image must take (pixels, positions)");
+  Interpreter interpreter(encoder, std::move(weights));
+  Frame frame(interpreter);
+  frame.bind(body.getArgument(0), pixels);
+  frame.bind(body.getArgument(1), std::vector<int32_t>(positions.begin(), positions.end()));
+  return frame.run(body);
+}
+
+llvm::Expected<Tensor> Interpreter::run(llvm::ArrayRef<int32_t> ids, const Tensor &media) {
+  Block &body = forward_.getBody().front();
+  if (body.getNumArguments() != 2 && body.getNumArguments() != 3)
+    return makeError("interpreter: the forward function must take (ids, start_pos) or (ids, "
+                     "start_pos, media)");
   if (llvm::Error error = checkTokenIds(body, ids))
     return error;
   Frame frame(*this);
   frame.bind(body.getArgument(0), std::vector<int32_t>(ids.begin(), ids.end()));
   frame.bind(body.getArgument(1), position_);
+  if (body.getNumArguments() == 3) {
+    auto width = cast<ShapedType>(body.getArgument(2).getType()).getDimSize(1);
+    if (!media.data.empty() && media.rowSize() != width)
+      return makeError("interpreter: media rows have {} values, expected {}", media.rowSize(),
+                       width);
+    frame.bind(body.getArgument(2), media.data.empty() ? Tensor({0, width}) : media);
+  }
   llvm::Expected<Tensor> logits = frame.run(body);
   if (logits)
     position_ += int64_t(ids.size());

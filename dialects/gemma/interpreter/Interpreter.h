@@ -42,10 +42,17 @@ public:
   Interpreter(mlir::func::FuncOp forward, WeightLookup weights);
 
   /// Evaluates `ids` at positions position() .. position() + ids.size() - 1, appending to the
-  /// KV caches, and returns the logits, one row per token.
-  llvm::Expected<Tensor> run(llvm::ArrayRef<int32_t> ids);
+  /// KV caches, and returns the logits, one row per token. A forward function that takes media
+  /// reads `media`: one soft token per media placeholder id of `ids`, in order.
+  llvm::Expected<Tensor> run(llvm::ArrayRef<int32_t> ids, const Tensor &media = Tensor());
   /// The number of positions already in the KV caches.
   int64_t position() const { return position_; }
+
+  /// Evaluates a vision encoder (importVisionEncoder's encode_image) on one image's patches:
+  /// `pixels` [N, P] and `positions` N x (column, row); returns its soft tokens.
+  static llvm::Expected<Tensor> encodeImage(mlir::func::FuncOp encoder, WeightLookup weights,
+                                            const Tensor &pixels,
+                                            llvm::ArrayRef<int32_t> positions);
 
   /// K/V of one layer for every position so far, row-major [position][kv head][head dim].
   struct KvCache {

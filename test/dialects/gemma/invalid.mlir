@@ -1680,3 +1680,64 @@ func.func @unknown_activations() -> tensor<16x8xf32> {
   %w = gemma.weight "w" {activations = "fp8"} : tensor<16x8xf32>
   return %w : tensor<16x8xf32>
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Media and the vision tower
+//===----------------------------------------------------------------------===//
+
+func.func @embed_media_without_placeholders(%ids: tensor<?xi32>, %media: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %table = gemma.weight "t" : tensor<16x8xbf16>
+  // expected-error @+1 {{'gemma.embed' op takes media rows and placeholder ids together or neither}}
+  %0 = gemma.embed %ids, %table media(%media) {scale = 1.0 : f32}
+      : (tensor<?xi32>, tensor<16x8xbf16>, tensor<?x8xf32>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @mlp_clip_count(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %up = gemma.weight "up" : tensor<16x8xbf16>
+  %down = gemma.weight "down" : tensor<8x16xbf16>
+  %b = gemma.weight "bound" : tensor<bf16>
+  // expected-error @+1 {{'gemma.mlp' op takes no clip bounds or 12 (four per projection), found 2}}
+  %0 = gemma.mlp %x, %up, %up, %down clip(%b, %b)
+      : (tensor<?x8xf32>, tensor<16x8xbf16>, tensor<16x8xbf16>, tensor<8x16xbf16>, tensor<bf16>,
+         tensor<bf16>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @patch_embed_positions(%pixels: tensor<?x12xf32>, %xy: tensor<?x3xi32>) -> tensor<?x8xf32> {
+  %proj = gemma.weight "patch" : tensor<8x12xbf16>
+  %table = gemma.weight "table" : tensor<2x5x8xbf16>
+  // expected-error @+1 {{'gemma.patch_embed' op positions has shape [?, 3], expected [?, 2]}}
+  %x = gemma.patch_embed %pixels at %xy, %proj, %table
+      : (tensor<?x12xf32>, tensor<?x3xi32>, tensor<8x12xbf16>, tensor<2x5x8xbf16>) -> tensor<?x8xf32>
+  return %x : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @vision_attention_head_dim(%x: tensor<?x12xf32>, %xy: tensor<?x2xi32>) -> tensor<?x12xf32> {
+  %w = gemma.weight "w" : tensor<12x12xbf16>
+  %n = gemma.weight "n" : tensor<6xbf16>
+  // expected-error @+1 {{'gemma.vision_attention' op needs heads >= 1 and a head_dim that is a multiple of 4, found 2 x 6}}
+  %a = gemma.vision_attention %x at %xy q(%w, %n) k(%w, %n) v(%w) o(%w)
+      {num_heads = 2 : i64, head_dim = 6 : i64, rope_theta = 100.0 : f64, eps = 1.0e-6 : f64}
+      : (tensor<?x12xf32>, tensor<?x2xi32>, tensor<12x12xbf16>, tensor<12x12xbf16>, tensor<12x12xbf16>,
+         tensor<12x12xbf16>, tensor<6xbf16>, tensor<6xbf16>) -> tensor<?x12xf32>
+  return %a : tensor<?x12xf32>
+}
+
+// -----
+
+func.func @media_projection_width(%x: tensor<?x8xf32>) -> tensor<?x6xf32> {
+  %to = gemma.weight "to_text" : tensor<6x4xbf16>
+  // expected-error @+1 {{'gemma.media_projection' op projection has shape [6, 4], expected [?, 8]}}
+  %t = gemma.media_projection %x, %to {eps = 1.0e-6 : f64}
+      : (tensor<?x8xf32>, tensor<6x4xbf16>) -> tensor<?x6xf32>
+  return %t : tensor<?x6xf32>
+}

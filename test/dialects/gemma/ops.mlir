@@ -269,3 +269,54 @@ func.func @residual_add(%a: tensor<?x8xf32>, %b: tensor<?x8xf32>) -> tensor<?x8x
   %0 = arith.addf %a, %b : tensor<?x8xf32>
   return %0 : tensor<?x8xf32>
 }
+
+// Media soft tokens take the rows of their placeholder ids; PLE looks up the pad row for them.
+// CHECK-LABEL: func.func @embed_media
+// CHECK: gemma.embed %{{.*}}, %{{.*}} media(%{{.*}}) {placeholders = array<i32: 258880, 258881>, scale = 2.828125 : f32}
+// CHECK: gemma.ple_inputs {{.*}} {eps = {{.*}}, pad_id = 0 : i64, placeholders = array<i32: 258880, 258881>, token_scale = 2.000000e+00 : f32}
+func.func @embed_media(%ids: tensor<?xi32>, %media: tensor<?x8xf32>) -> tensor<?x2x4xf32> {
+  %table = gemma.weight "model.language_model.embed_tokens.weight" : tensor<16x8xbf16>
+  %0 = gemma.embed %ids, %table media(%media) {scale = 2.828125 : f32, placeholders = array<i32: 258880, 258881>}
+      : (tensor<?xi32>, tensor<16x8xbf16>, tensor<?x8xf32>) -> tensor<?x8xf32>
+  %ple = gemma.weight "ple" : tensor<16x8xbf16>
+  %proj = gemma.weight "proj" : tensor<8x8xbf16>
+  %norm = gemma.weight "norm" : tensor<4xbf16>
+  %1 = gemma.ple_inputs %ids, %0, %ple, %proj, %norm
+      {token_scale = 2.0 : f32, eps = 1.0e-6 : f64, placeholders = array<i32: 258880, 258881>, pad_id = 0 : i64}
+      : (tensor<?xi32>, tensor<?x8xf32>, tensor<16x8xbf16>, tensor<8x8xbf16>, tensor<4xbf16>) -> tensor<?x2x4xf32>
+  return %1 : tensor<?x2x4xf32>
+}
+
+// The vision tower: patches (3 x 2 x 2 = 12 values) to width 8, attention with 2 heads of 4,
+// a clipped MLP, 1 x 1 pooling (kernel 1), the projection to a text width of 6.
+// CHECK-LABEL: func.func @vision_tower
+// CHECK: gemma.patch_embed %{{.*}} at %{{.*}}, %{{.*}}, %{{.*}} :
+// CHECK: gemma.vision_attention %{{.*}} at %{{.*}} q(%{{.*}}, %{{.*}}) k(%{{.*}}, %{{.*}}) v(%{{.*}}) o(%{{.*}}) {eps = {{.*}}, head_dim = 4 : i64, num_heads = 2 : i64, rope_theta = 1.000000e+02 : f64}
+// CHECK: gemma.mlp %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} clip(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) :
+// CHECK: gemma.vision_pool %{{.*}} at %{{.*}} {kernel = 1 : i64}
+// CHECK: gemma.media_projection %{{.*}}, %{{.*}} {eps = {{.*}} : f64}
+func.func @vision_tower(%pixels: tensor<?x12xf32>, %xy: tensor<?x2xi32>) -> tensor<?x6xf32> {
+  %proj = gemma.weight "patch" : tensor<8x12xbf16>
+  %table = gemma.weight "table" : tensor<2x5x8xbf16>
+  %x = gemma.patch_embed %pixels at %xy, %proj, %table
+      : (tensor<?x12xf32>, tensor<?x2xi32>, tensor<8x12xbf16>, tensor<2x5x8xbf16>) -> tensor<?x8xf32>
+  %w = gemma.weight "w" : tensor<8x8xbf16>
+  %n = gemma.weight "n" : tensor<4xbf16>
+  %a = gemma.vision_attention %x at %xy q(%w, %n) k(%w, %n) v(%w) o(%w)
+      {num_heads = 2 : i64, head_dim = 4 : i64, rope_theta = 100.0 : f64, eps = 1.0e-6 : f64}
+      : (tensor<?x8xf32>, tensor<?x2xi32>, tensor<8x8xbf16>, tensor<8x8xbf16>, tensor<8x8xbf16>,
+         tensor<8x8xbf16>, tensor<4xbf16>, tensor<4xbf16>) -> tensor<?x8xf32>
+  %up = gemma.weight "up" : tensor<16x8xbf16>
+  %down = gemma.weight "down" : tensor<8x16xbf16>
+  %b = gemma.weight "bound" : tensor<bf16>
+  %m = gemma.mlp %a, %up, %up, %down clip(%b, %b, %b, %b, %b, %b, %b, %b, %b, %b, %b, %b)
+      : (tensor<?x8xf32>, tensor<16x8xbf16>, tensor<16x8xbf16>, tensor<8x16xbf16>, tensor<bf16>,
+         tensor<bf16>, tensor<bf16>, tensor<bf16>, tensor<bf16>, tensor<bf16>, tensor<bf16>,
+         tensor<bf16>, tensor<bf16>, tensor<bf16>, tensor<bf16>, tensor<bf16>) -> tensor<?x8xf32>
+  %p = gemma.vision_pool %m at %xy {kernel = 1 : i64}
+      : (tensor<?x8xf32>, tensor<?x2xi32>) -> tensor<?x8xf32>
+  %to = gemma.weight "to_text" : tensor<6x8xbf16>
+  %t = gemma.media_projection %p, %to {eps = 1.0e-6 : f64}
+      : (tensor<?x8xf32>, tensor<6x8xbf16>) -> tensor<?x6xf32>
+  return %t : tensor<?x6xf32>
+}
