@@ -50,6 +50,11 @@ llvm::Expected<gemma::Tensor> imageSoftTokens(const EvalOptions &options, const 
   if (!vision)
     return makeError("--image: {} has no vision tower (its config.json has no vision_config)",
                      checkpoint.dir());
+  if (checkpoint.config().useBidirectionalAttention == "vision")
+    return makeError("--image: {} asks for bidirectional attention among an image's tokens "
+                     "(text_config.use_bidirectional_attention \"vision\", as 26B and 31B do), "
+                     "which gemc does not do yet",
+                     checkpoint.dir());
   VisionGeometry geometry{vision->patchSize, vision->poolingKernel,
                           options.imageTokens ? options.imageTokens : vision->defaultSoftTokens};
   mlir::OwningOpRef<mlir::ModuleOp> encoder = importVisionEncoder(*model.context, checkpoint);
