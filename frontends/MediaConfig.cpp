@@ -130,6 +130,10 @@ AudioConfig readAudio(FieldReader &r) {
   r.checkAtMost("conv_kernel_size", a.convKernelSize, 1024);
   r.checkAtMost("attention_chunk_size", a.chunkSize, 4096);
   r.checkAtMost("attention_context_left", a.contextLeft, 4096);
+  if (a.chunkSize < a.contextLeft - 3) // Transformers' blocks then reach fewer distances
+    r.fail(fmt::format("field '{}' is {}; gemc's audio attention needs at least "
+                       "attention_context_left - 3 ({})",
+                       r.field("attention_chunk_size"), a.chunkSize, a.contextLeft - 3));
   if (a.contextRight != 0)
     r.fail(fmt::format("field '{}' is {}; gemc supports Gemma 4's causal audio attention (0)",
                        r.field("attention_context_right"), a.contextRight));

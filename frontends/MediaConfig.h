@@ -29,6 +29,7 @@ struct VisionConfig {
 };
 
 struct AudioConfig {
+  static constexpr int64_t kMelBins = 128; // the feature extractor's, fixed in Gemma 4
   int64_t hiddenSize = 0, numLayers = 0, numHeads = 0, outputProjDims = 0;
   std::array<int64_t, 2> subsamplingChannels = {128, 32};
   int64_t convKernelSize = 5, chunkSize = 12, contextLeft = 13, contextRight = 0;
@@ -38,7 +39,7 @@ struct AudioConfig {
   int64_t headDim() const { return hiddenSize / numHeads; }
   /// The width input_proj_linear reads: the mel bins after two stride-2 convolutions, times
   /// the channels of the second.
-  int64_t subsampledWidth() const { return (128 / 4) * subsamplingChannels[1]; }
+  int64_t subsampledWidth() const { return (kMelBins / 4) * subsamplingChannels[1]; }
 };
 
 struct MediaConfig {

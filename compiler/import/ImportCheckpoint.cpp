@@ -30,11 +30,13 @@ public:
 
   OwningOpRef<ModuleOp> run(bool media);
   OwningOpRef<ModuleOp> visionEncoder();
+  OwningOpRef<ModuleOp> audioEncoder();
 
 private:
   /// The weights of clipped projections (none when they carry no bounds), then their bounds.
   SmallVector<Value> clipBounds(std::initializer_list<const ClippedLinearWeights *> linears);
   Value visionLayer(const VisionLayerWeights &w, Value x, Value positions);
+  Value audioLayer(const AudioLayerWeights &w, Value x);
   Value weight(const TensorSpec &spec);
   Value rmsNorm(Value x, const TensorSpec *gain);
   Value add(Value a, Value b) { return arith::AddFOp::create(builder_, loc_, a, b); }
@@ -131,6 +133,58 @@ OwningOpRef<ModuleOp> ModuleImporter::visionEncoder() {
       builder_.getF64FloatAttr(v.rmsNormEps));
   func::ReturnOp::create(builder_, loc_, tokens);
   return module;
+}
+
+OwningOpRef<ModuleOp> ModuleImporter::audioEncoder() {
+  const AudioConfig &a = *ckpt_.media().audio;
+  const AudioWeights &w = *ckpt_.weights().audio;
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc_);
+  builder_.setInsertionPointToEnd(module->getBody());
+  auto function = func::FuncOp::create(builder_, loc_, "encode_audio",
+      builder_.getFunctionType({activations(AudioConfig::kMelBins)}, {activations(config_.hiddenSize)}));
+  Block *body = function.addEntryBlock();
+  builder_.setInsertionPointToEnd(body);
+  auto eps = builder_.getF64FloatAttr(a.rmsNormEps);
+  Value x = gemma::AudioSubsampleOp::create(builder_, loc_, activations(a.hiddenSize),
+      body->getArgument(0), weight(w.conv0), weight(w.norm0), weight(w.conv1), weight(w.norm1),
+      weight(w.inputProjection), eps);
+  for (size_t k = 0; k < w.layers.size(); ++k) {
+    loc_ = NameLoc::get(builder_.getStringAttr("audio.layers." + std::to_string(k)));
+    x = audioLayer(w.layers[k], x);
+  }
+  loc_ = builder_.getUnknownLoc();
+  Value out = gemma::LinearOp::create(builder_, loc_, activations(a.outputProjDims), x,
+                                      weight(w.outputProjection), weight(w.outputBias));
+  Value tokens = gemma::MediaProjectionOp::create(builder_, loc_,
+      activations(config_.hiddenSize), out, weight(w.embeddingProjection), eps);
+  func::ReturnOp::create(builder_, loc_, tokens);
+  return module;
+}
+
+Value ModuleImporter::audioLayer(const AudioLayerWeights &w, Value x) {
+  const AudioConfig &a = *ckpt_.media().audio;
+  auto eps = builder_.getF64FloatAttr(a.rmsNormEps);
+  auto feedForward = [&](const AudioFeedForwardWeights &f, Value input) {
+    return gemma::AudioFeedForwardOp::create(builder_, loc_, input.getType(), input,
+        weight(f.preNorm), weight(f.up.weight), weight(f.down.weight), weight(f.postNorm),
+        clipBounds({&f.up, &f.down}), builder_.getF64FloatAttr(a.residualWeight), eps);
+  };
+  auto norm = [&](Value input, const TensorSpec &gain) {
+    return gemma::RMSNormOp::create(builder_, loc_, input.getType(), input, weight(gain), eps);
+  };
+  x = feedForward(w.feedForward1, x);
+  Value attention = gemma::AudioAttentionOp::create(builder_, loc_, x.getType(),
+      norm(x, w.preAttentionNorm), weight(w.qProj.weight), weight(w.kProj.weight),
+      weight(w.vProj.weight), weight(w.post.weight), weight(w.relativeKProj),
+      weight(w.perDimScale), clipBounds({&w.qProj, &w.kProj, &w.vProj, &w.post}),
+      builder_.getI64IntegerAttr(a.numHeads), builder_.getI64IntegerAttr(a.contextLeft - 1),
+      builder_.getF64FloatAttr(a.logitCap));
+  x = add(x, norm(attention, w.postAttentionNorm));
+  x = gemma::LightConvOp::create(builder_, loc_, x.getType(), x, weight(w.convPreNorm),
+      weight(w.linearStart.weight), weight(w.depthwiseConv), weight(w.convNorm),
+      weight(w.linearEnd.weight), clipBounds({&w.linearStart, &w.linearEnd}), eps);
+  x = feedForward(w.feedForward2, x);
+  return norm(x, w.outNorm);
 }
 
 SmallVector<Value>
@@ -241,6 +295,10 @@ OwningOpRef<ModuleOp> importCheckpoint(MLIRContext &context, const Checkpoint &c
 
 OwningOpRef<ModuleOp> importVisionEncoder(MLIRContext &context, const Checkpoint &checkpoint) {
   return ModuleImporter(context, checkpoint).visionEncoder();
+}
+
+OwningOpRef<ModuleOp> importAudioEncoder(MLIRContext &context, const Checkpoint &checkpoint) {
+  return ModuleImporter(context, checkpoint).audioEncoder();
 }
 
 } // namespace gemc

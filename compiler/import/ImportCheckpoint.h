@@ -26,4 +26,11 @@ mlir::OwningOpRef<mlir::ModuleOp> importCheckpoint(mlir::MLIRContext &context,
 mlir::OwningOpRef<mlir::ModuleOp> importVisionEncoder(mlir::MLIRContext &context,
                                                      const Checkpoint &checkpoint);
 
+/// Builds the gemma module of a checkpoint's audio tower and projector (the checkpoint must
+/// have one): one public function
+///   func.func @encode_audio(%features: tensor<?x128xf32>) -> tensor<?xDxf32>
+/// from one clip's T valid log-mel frames to its ceil(ceil(T / 2) / 2) soft tokens.
+mlir::OwningOpRef<mlir::ModuleOp> importAudioEncoder(mlir::MLIRContext &context,
+                                                    const Checkpoint &checkpoint);
+
 } // namespace gemc

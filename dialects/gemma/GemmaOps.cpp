@@ -412,6 +412,92 @@ LogicalResult MediaProjectionOp::verify() {
   return expectPositive(*this, "eps", getEps().convertToDouble());
 }
 
+LogicalResult LinearOp::verify() {
+  if (failed(expectRank(*this, "input", getInput(), 2)) ||
+      failed(expectRank(*this, "weight", getWeight(), 2)))
+    return failure();
+  int64_t out = shapeOf(getWeight())[0];
+  if (failed(expectShape(*this, "weight", getWeight(), {kAny, shapeOf(getInput())[1]})) ||
+      failed(expectShape(*this, "result", getResult(), {shapeOf(getInput())[0], out})))
+    return failure();
+  if (Value bias = getBias())
+    return expectShape(*this, "bias", bias, {out});
+  return success();
+}
+
+/// The audio tower's activations: [T, width] in and out, the result typed as the input.
+static LogicalResult verifyAudioStep(Operation *op, Value input, Value result) {
+  if (result.getType() != input.getType())
+    return op->emitOpError("result type must equal the input type");
+  return expectRank(op, "input", input, 2);
+}
+
+LogicalResult AudioSubsampleOp::verify() {
+  if (failed(expectRank(*this, "features", getFeatures(), 2)) ||
+      failed(expectRank(*this, "conv0", getConv0(), 4)) ||
+      failed(expectRank(*this, "conv1", getConv1(), 4)) ||
+      failed(expectRank(*this, "projection", getProjection(), 2)))
+    return failure();
+  int64_t mels = shapeOf(getFeatures())[1], c0 = shapeOf(getConv0())[0],
+          c1 = shapeOf(getConv1())[0], hidden = shapeOf(getProjection())[0];
+  int64_t quarter = ((mels + 1) / 2 + 1) / 2; // the mel bins after two stride-2 steps
+  if (failed(expectShape(*this, "conv0", getConv0(), {c0, 1, 3, 3})) ||
+      failed(expectShape(*this, "norm0", getNorm0(), {c0})) ||
+      failed(expectShape(*this, "conv1", getConv1(), {c1, c0, 3, 3})) ||
+      failed(expectShape(*this, "norm1", getNorm1(), {c1})) ||
+      failed(expectShape(*this, "projection", getProjection(), {hidden, quarter * c1})) ||
+      failed(expectShape(*this, "result", getResult(), {kAny, hidden})))
+    return failure();
+  return expectPositive(*this, "eps", getEps().convertToDouble());
+}
+
+LogicalResult AudioFeedForwardOp::verify() {
+  if (failed(verifyAudioStep(*this, getInput(), getResult())) ||
+      failed(expectRank(*this, "up", getUp(), 2)))
+    return failure();
+  int64_t hidden = shapeOf(getInput())[1], inner = shapeOf(getUp())[0];
+  if (failed(expectShape(*this, "pre_norm", getPreNorm(), {hidden})) ||
+      failed(expectShape(*this, "up", getUp(), {inner, hidden})) ||
+      failed(expectShape(*this, "down", getDown(), {hidden, inner})) ||
+      failed(expectShape(*this, "post_norm", getPostNorm(), {hidden})) ||
+      failed(expectPositive(*this, "eps", getEps().convertToDouble())))
+    return failure();
+  return verifyClipBounds(*this, getClip(), 2);
+}
+
+LogicalResult AudioAttentionOp::verify() {
+  if (failed(verifyAudioStep(*this, getInput(), getResult())))
+    return failure();
+  int64_t hidden = shapeOf(getInput())[1], heads = getNumHeads();
+  if (heads < 1 || hidden % heads != 0 || hidden / heads < 2)
+    return emitOpError() << "width " << hidden << " must split into " << heads << " heads";
+  for (auto [what, weight] : {std::pair{"q_proj", getQProj()}, std::pair{"k_proj", getKProj()},
+                              std::pair{"v_proj", getVProj()}, std::pair{"post", getPost()},
+                              std::pair{"relative_k_proj", getRelativeKProj()}})
+    if (failed(expectShape(*this, what, weight, {hidden, hidden})))
+      return failure();
+  if (failed(expectShape(*this, "per_dim_scale", getPerDimScale(), {hidden / heads})) ||
+      failed(expectPositive(*this, "window", double(getWindow()))) ||
+      failed(expectPositive(*this, "logit_cap", getLogitCap().convertToDouble())))
+    return failure();
+  return verifyClipBounds(*this, getClip(), 4);
+}
+
+LogicalResult LightConvOp::verify() {
+  if (failed(verifyAudioStep(*this, getInput(), getResult())) ||
+      failed(expectRank(*this, "depthwise", getDepthwise(), 3)))
+    return failure();
+  int64_t hidden = shapeOf(getInput())[1], kernel = shapeOf(getDepthwise())[2];
+  if (failed(expectShape(*this, "pre_norm", getPreNorm(), {hidden})) ||
+      failed(expectShape(*this, "linear_start", getLinearStart(), {2 * hidden, hidden})) ||
+      failed(expectShape(*this, "depthwise", getDepthwise(), {hidden, 1, kernel})) ||
+      failed(expectShape(*this, "conv_norm", getConvNorm(), {hidden})) ||
+      failed(expectShape(*this, "linear_end", getLinearEnd(), {hidden, hidden})) ||
+      failed(expectPositive(*this, "eps", getEps().convertToDouble())))
+    return failure();
+  return verifyClipBounds(*this, getClip(), 2);
+}
+
 } // namespace gemc::gemma
 
 #define GET_OP_CLASSES

@@ -301,4 +301,104 @@ def Gemma_MediaProjectionOp : Gemma_Op<"media_projection", [Pure]> {
   let assemblyFormat = "$input `,` $projection attr-dict `:` functional-type(operands, results)";
 }
 
+def Gemma_LinearOp : Gemma_Op<"linear", [Pure]> {
+  let summary = "a plain projection, with a bias if given";
+  let description = [{ `result = x @ weight^T (+ bias)` (the audio tower's output_proj). }];
+  let arguments = (ins Gemma_Activation:$input, Gemma_WeightTensor:$weight,
+                       Optional<Gemma_WeightTensor>:$bias);
+  let results = (outs Gemma_Activation:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`bias` `(` $bias^ `)`)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// The audio tower (gemma4-architecture.md §5), a conformer. Its activations are [T, width] for
+// the T valid frames of one clip (padding frames are not run: every step before the output is
+// causal or per frame, so they change no valid row).
+//===----------------------------------------------------------------------===//
+
+def Gemma_AudioSubsampleOp : Gemma_Op<"audio_subsample", [Pure]> {
+  let summary = "log-mel frames to the conformer's width: two stride-2 convolutions";
+  let description = [{
+    The features [T, 128] as a one-channel image (time, mel). Twice: a 3x3 convolution with
+    stride 2 and zero padding 1 (no bias), LayerNorm over the channels (a weight, no bias),
+    ReLU. Then each of the T4 = ceil(ceil(T / 2) / 2) rows, [32 mel x C1 channels] with the
+    channel fastest, times `projection`.
+  }];
+  let arguments = (ins Gemma_Activation:$features, Gemma_WeightTensor:$conv0,
+                       Gemma_WeightTensor:$norm0, Gemma_WeightTensor:$conv1,
+                       Gemma_WeightTensor:$norm1, Gemma_WeightTensor:$projection, F64Attr:$eps);
+  let results = (outs Gemma_Activation:$result);
+  let assemblyFormat = [{
+    $features `conv` `(` $conv0 `,` $norm0 `)` `conv` `(` $conv1 `,` $norm1 `)` `,` $projection
+    attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Gemma_AudioFeedForwardOp : Gemma_Op<"audio_feed_forward", [Pure]> {
+  let summary = "a conformer's half-step feed-forward block, residual included";
+  let description = [{
+    `result = x + residual_weight * rms_norm(down(silu(up(rms_norm(x, pre_norm)))), post_norm)`.
+    With `clip` bounds (8: up, down) each projection is clipped.
+  }];
+  let arguments = (ins Gemma_Activation:$input, Gemma_WeightTensor:$pre_norm,
+                       Gemma_WeightTensor:$up, Gemma_WeightTensor:$down,
+                       Gemma_WeightTensor:$post_norm, Gemma_ClipBounds:$clip,
+                       F64Attr:$residual_weight, F64Attr:$eps);
+  let results = (outs Gemma_Activation:$result);
+  let assemblyFormat = [{
+    $input `,` $pre_norm `,` $up `,` $down `,` $post_norm (`clip` `(` $clip^ `)`)? attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+def Gemma_AudioAttentionOp : Gemma_Op<"audio_attention", [Pure]> {
+  let summary = "local causal attention with relative positions and capped logits";
+  let description = [{
+    ```
+    q = q_proj(x) as [H, hd] * hd^-0.5 / ln 2 * softplus(per_dim_scale)
+    k = k_proj(x) as [H, hd] * ln(1 + e) / ln 2;   v = v_proj(x) as [H, hd]
+    r(d) = relative_k_proj(concat(sin(d * f), cos(d * f))) as [H, hd],
+           f[m] = exp(-m ln(10^4) / (width/2 - 1)), m < width/2
+    s(i, j) = cap * tanh((q_i . k_j + q_i . r(i - j)) / cap)   for i - window < j <= i
+    result = post(concat_h softmax_j(s) v)
+    ```
+    (Transformers' blocks of `attention_chunk_size` queries give the same keys and distances.)
+    With `clip` bounds (16: q, k, v, post) each of those projections is clipped.
+  }];
+  let arguments = (ins Gemma_Activation:$input, Gemma_WeightTensor:$q_proj,
+                       Gemma_WeightTensor:$k_proj, Gemma_WeightTensor:$v_proj,
+                       Gemma_WeightTensor:$post, Gemma_WeightTensor:$relative_k_proj,
+                       Gemma_WeightTensor:$per_dim_scale, Gemma_ClipBounds:$clip,
+                       Gemma_I64Attr:$num_heads, Gemma_I64Attr:$window, F64Attr:$logit_cap);
+  let results = (outs Gemma_Activation:$result);
+  let assemblyFormat = [{
+    $input `q` `(` $q_proj `,` $per_dim_scale `)` `k` `(` $k_proj `,` $relative_k_proj `)`
+    `v` `(` $v_proj `)` `o` `(` $post `)` (`clip` `(` $clip^ `)`)? attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+def Gemma_LightConvOp : Gemma_Op<"light_conv", [Pure]> {
+  let summary = "a conformer's convolution block, residual included";
+  let description = [{
+    ```
+    g = linear_start(rms_norm(x, pre_norm));  g = g[:, :W] * sigmoid(g[:, W:])   (GLU)
+    c[t] = sum_k depthwise[:, 0, k] * g[t - K + 1 + k]      (causal, zeros before the clip)
+    result = x + linear_end(silu(rms_norm(c, conv_norm)))
+    ```
+    With `clip` bounds (8: linear_start, linear_end) each projection is clipped.
+  }];
+  let arguments = (ins Gemma_Activation:$input, Gemma_WeightTensor:$pre_norm,
+                       Gemma_WeightTensor:$linear_start, Gemma_WeightTensor:$depthwise,
+                       Gemma_WeightTensor:$conv_norm, Gemma_WeightTensor:$linear_end,
+                       Gemma_ClipBounds:$clip, F64Attr:$eps);
+  let results = (outs Gemma_Activation:$result);
+  let assemblyFormat = [{
+    $input `,` $pre_norm `,` $linear_start `,` $depthwise `,` $conv_norm `,` $linear_end
+    (`clip` `(` $clip^ `)`)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 #endif // GEMMA_OPS

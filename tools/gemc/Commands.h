@@ -27,6 +27,7 @@ struct EvalOptions {
   std::string dumpLogits;
   QuantOptions quant; // run on the values these formats store
   std::vector<std::string> images; // one per run of the image placeholder id in `tokens`
+  std::vector<std::string> audio;  // one per run of the audio placeholder id
   int64_t imageTokens = 0;         // the soft-token budget; 0: the checkpoint's default
 };
 llvm::Error runEval(const EvalOptions &options);

@@ -3,6 +3,7 @@
 #include "compiler/import/ImportCheckpoint.h"
 #include "dialects/gemma/interpreter/Interpreter.h"
 #include "runtime/common/Error.h"
+#include "runtime/media/Audio.h"
 #include "runtime/media/Image.h"
 #include "runtime/media/MediaPrompt.h"
 #include "tools/gemc/Commands.h"
@@ -12,83 +13,178 @@
 #include <llvm/Support/MemoryBuffer.h>
 
 #include <limits>
+#include <map>
 
 namespace gemc {
 namespace {
 
-/// The prompt of --tokens: ids in the vocabulary, and with images the image placeholder id.
+/// One kind of media file given to eval: its flag, files and placeholder id.
+struct MediaInputs {
+  const char *flag, *kind;
+  const std::vector<std::string> &files;
+  int32_t placeholder;
+};
+
+std::vector<MediaInputs> mediaInputs(const EvalOptions &options, const MediaConfig &media) {
+  return {{"--image", "image", options.images, int32_t(media.imageTokenId)},
+          {"--audio", "audio", options.audio, int32_t(media.audioTokenId)}};
+}
+
+/// The prompt of --tokens: ids in the vocabulary, and the placeholder ids of the media given.
 llvm::Expected<std::vector<int32_t>> promptIds(const EvalOptions &options,
                                                const Checkpoint &checkpoint) {
   int64_t vocab = checkpoint.config().vocabSize;
-  int32_t image = int32_t(checkpoint.media().imageTokenId);
   llvm::Expected<std::vector<int32_t>> ids =
       parseTokenIds(options.tokens, std::numeric_limits<int32_t>::max(), "--tokens");
   if (!ids)
     return ids.takeError();
+  std::vector<MediaInputs> inputs = mediaInputs(options, checkpoint.media());
   for (size_t i = 0; i < ids->size(); ++i) {
     int32_t id = (*ids)[i];
-    if (id == image && checkpoint.media().vision && options.images.empty())
-      return makeError("--tokens: entry {} is the image placeholder id {}: give the images "
-                       "with --image",
-                       i, id);
-    if (id >= vocab && (id != image || options.images.empty()))
-      return makeError("--tokens: token id {} (entry {}) is outside the vocabulary [0, {}){}",
-                       id, i, vocab,
-                       options.images.empty()
-                           ? ""
-                           : fmt::format(" and is not the image placeholder id {}", image));
+    if (id < vocab)
+      continue;
+    auto input = llvm::find_if(inputs, [&](const MediaInputs &m) { return m.placeholder == id; });
+    if (input != inputs.end() && !input->files.empty())
+      continue;
+    if (input != inputs.end())
+      return makeError("--tokens: entry {} is the {} placeholder id {}: give the {} files with "
+                       "{}",
+                       i, input->kind, id, input->kind, input->flag);
+    return makeError("--tokens: token id {} (entry {}) is outside the vocabulary [0, {})", id, i,
+                     vocab);
   }
   return ids;
 }
 
-/// The soft tokens of every --image, in order, by the interpreter; checked against the runs
-/// of the image placeholder id in `prompt`.
-llvm::Expected<gemma::Tensor> imageSoftTokens(const EvalOptions &options, const LoadedModel &model,
-                                              const std::vector<int32_t> &prompt) {
+/// The file's bytes, or an error naming the flag and the file.
+llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> readMedia(const char *flag,
+                                                              const std::string &file) {
+  auto bytes = llvm::MemoryBuffer::getFile(file, /*IsText=*/false,
+                                           /*RequiresNullTerminator=*/false);
+  if (!bytes)
+    return makeError("{} {}: cannot open: {}", flag, file, bytes.getError().message());
+  return std::move(*bytes);
+}
+
+const uint8_t *bytesOf(const llvm::MemoryBuffer &buffer) {
+  return reinterpret_cast<const uint8_t *>(buffer.getBufferStart());
+}
+
+/// The soft tokens of each --image, in order, by the interpreter.
+llvm::Expected<std::vector<gemma::Tensor>> encodeImages(const EvalOptions &options,
+                                                        const LoadedModel &model) {
   const Checkpoint &checkpoint = model.checkpoint;
-  const std::optional<VisionConfig> &vision = checkpoint.media().vision;
-  if (!vision)
-    return makeError("--image: {} has no vision tower (its config.json has no vision_config)",
-                     checkpoint.dir());
-  if (checkpoint.config().useBidirectionalAttention == "vision")
+  const VisionConfig &vision = *checkpoint.media().vision;
+  VisionGeometry geometry{vision.patchSize, vision.poolingKernel,
+                          options.imageTokens ? options.imageTokens : vision.defaultSoftTokens};
+  mlir::OwningOpRef<mlir::ModuleOp> encoder = importVisionEncoder(*model.context, checkpoint);
+  auto encode = encoder->lookupSymbol<mlir::func::FuncOp>("encode_image");
+  std::vector<gemma::Tensor> images;
+  for (const std::string &file : options.images) {
+    llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> bytes = readMedia("--image", file);
+    if (!bytes)
+      return bytes.takeError();
+    ImagePatches patches;
+    std::string error;
+    if (!preprocessImage(bytesOf(**bytes), (*bytes)->getBufferSize(), file, geometry, patches,
+                         error))
+      return makeError("{}", error);
+    gemma::Tensor pixels({patches.numPatches(), vision.patchValues()});
+    pixels.data = std::move(patches.pixels);
+    llvm::Expected<gemma::Tensor> tokens = gemma::Interpreter::encodeImage(
+        encode, [&](llvm::StringRef name) { return viewOf(checkpoint.find(name)); }, pixels,
+        patches.positions);
+    if (!tokens)
+      return tokens.takeError();
+    images.push_back(std::move(*tokens));
+  }
+  return images;
+}
+
+/// The soft tokens of each --audio clip, in order, by the interpreter: the tower runs on the
+/// clip's valid frames.
+llvm::Expected<std::vector<gemma::Tensor>> encodeAudio(const EvalOptions &options,
+                                                       const LoadedModel &model) {
+  const Checkpoint &checkpoint = model.checkpoint;
+  mlir::OwningOpRef<mlir::ModuleOp> encoder = importAudioEncoder(*model.context, checkpoint);
+  auto encode = encoder->lookupSymbol<mlir::func::FuncOp>("encode_audio");
+  std::vector<gemma::Tensor> clips;
+  for (const std::string &file : options.audio) {
+    llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> bytes = readMedia("--audio", file);
+    if (!bytes)
+      return bytes.takeError();
+    std::vector<float> samples;
+    std::string error;
+    if (!readWav(bytesOf(**bytes), (*bytes)->getBufferSize(), file, samples, error))
+      return makeError("{}", error);
+    AudioFeatures features = logMelFeatures(samples);
+    int64_t valid = std::count(features.mask.begin(), features.mask.end(), uint8_t(1));
+    if (valid == 0)
+      return makeError("{}: {} samples are too short for one frame of audio features (at least "
+                       "161 at 16 kHz)",
+                       file, samples.size());
+    if (features.truncated)
+      llvm::errs() << fmt::format("note: {}: only the first 30 s are used\n", file);
+    gemma::Tensor frames({valid, AudioFeatures::kMelBins});
+    frames.data.assign(features.values.begin(),
+                       features.values.begin() + valid * AudioFeatures::kMelBins);
+    llvm::Expected<gemma::Tensor> tokens = gemma::Interpreter::encodeAudio(
+        encode, [&](llvm::StringRef name) { return viewOf(checkpoint.find(name)); }, frames);
+    if (!tokens)
+      return tokens.takeError();
+    clips.push_back(std::move(*tokens));
+  }
+  return clips;
+}
+
+/// Checks that the tower of `input` exists (and can run as the checkpoint asks).
+llvm::Error checkTower(const MediaInputs &input, const Checkpoint &checkpoint) {
+  const MediaConfig &media = checkpoint.media();
+  bool image = std::string(input.kind) == "image";
+  if (image ? !media.vision : !media.audio)
+    return makeError("{}: {} has no {} tower (its config.json has no {}_config)", input.flag,
+                     checkpoint.dir(), image ? "vision" : "audio", image ? "vision" : "audio");
+  if (image && checkpoint.config().useBidirectionalAttention == "vision")
     return makeError("--image: {} asks for bidirectional attention among an image's tokens "
                      "(text_config.use_bidirectional_attention \"vision\", as 26B and 31B do), "
                      "which gemc does not do yet",
                      checkpoint.dir());
-  VisionGeometry geometry{vision->patchSize, vision->poolingKernel,
-                          options.imageTokens ? options.imageTokens : vision->defaultSoftTokens};
-  mlir::OwningOpRef<mlir::ModuleOp> encoder = importVisionEncoder(*model.context, checkpoint);
-  auto encode = encoder->lookupSymbol<mlir::func::FuncOp>("encode_image");
-  auto weights = [&](llvm::StringRef name) { return viewOf(checkpoint.find(name)); };
-  std::vector<gemma::Tensor> images;
-  std::vector<MediaTokens> counts;
-  for (const std::string &file : options.images) {
-    auto bytes = llvm::MemoryBuffer::getFile(file, /*IsText=*/false,
-                                             /*RequiresNullTerminator=*/false);
-    if (!bytes)
-      return makeError("--image {}: cannot open: {}", file, bytes.getError().message());
-    ImagePatches patches;
-    std::string error;
-    const auto *data = reinterpret_cast<const uint8_t *>((*bytes)->getBufferStart());
-    if (!preprocessImage(data, (*bytes)->getBufferSize(), file, geometry, patches, error))
-      return makeError("{}", error);
-    gemma::Tensor pixels({patches.numPatches(), vision->patchValues()});
-    pixels.data = std::move(patches.pixels);
-    llvm::Expected<gemma::Tensor> tokens =
-        gemma::Interpreter::encodeImage(encode, weights, pixels, patches.positions);
+  return llvm::Error::success();
+}
+
+/// The soft tokens of every media file, in the order the prompt's placeholder runs take them;
+/// the runs must have the files' soft token counts.
+llvm::Expected<gemma::Tensor> mediaSoftTokens(const EvalOptions &options, const LoadedModel &model,
+                                              const std::vector<int32_t> &prompt) {
+  const Checkpoint &checkpoint = model.checkpoint;
+  std::map<int32_t, std::vector<gemma::Tensor>> byPlaceholder;
+  for (const MediaInputs &input : mediaInputs(options, checkpoint.media())) {
+    if (input.files.empty())
+      continue;
+    if (llvm::Error error = checkTower(input, checkpoint))
+      return error;
+    llvm::Expected<std::vector<gemma::Tensor>> tokens =
+        std::string(input.kind) == "image" ? encodeImages(options, model)
+                                           : encodeAudio(options, model);
     if (!tokens)
       return tokens.takeError();
-    counts.push_back({file, tokens->rows()});
-    images.push_back(std::move(*tokens));
+    std::vector<MediaTokens> counts;
+    for (size_t i = 0; i < tokens->size(); ++i)
+      counts.push_back({input.files[i], (*tokens)[i].rows()});
+    std::string error;
+    if (!checkMediaRuns(prompt, input.placeholder, counts, "--tokens", input.kind, error))
+      return makeError("{}", error);
+    byPlaceholder[input.placeholder] = std::move(*tokens);
   }
-  std::string error;
-  if (!checkMediaRuns(prompt, int32_t(checkpoint.media().imageTokenId), counts, "--tokens",
-                      "image", error))
-    return makeError("{}", error);
   gemma::Tensor all({0, checkpoint.config().hiddenSize});
-  for (const gemma::Tensor &image : images) {
-    all.data.insert(all.data.end(), image.data.begin(), image.data.end());
-    all.shape[0] += image.rows();
+  std::map<int32_t, size_t> next;
+  for (size_t i = 0; i < prompt.size(); ++i) {
+    auto files = byPlaceholder.find(prompt[i]);
+    if (files == byPlaceholder.end() || (i > 0 && prompt[i - 1] == prompt[i]))
+      continue; // not the first id of a run
+    const gemma::Tensor &tokens = files->second[next[prompt[i]]++];
+    all.data.insert(all.data.end(), tokens.data.begin(), tokens.data.end());
+    all.shape[0] += tokens.rows();
   }
   return all;
 }
@@ -96,8 +192,9 @@ llvm::Expected<gemma::Tensor> imageSoftTokens(const EvalOptions &options, const 
 } // namespace
 
 llvm::Error runEval(const EvalOptions &options) {
-  llvm::Expected<LoadedModel> model = loadModel(options.checkpoint, options.quant,
-                                                /*synthetic=*/false, !options.images.empty());
+  bool media = !options.images.empty() || !options.audio.empty();
+  llvm::Expected<LoadedModel> model =
+      loadModel(options.checkpoint, options.quant, /*synthetic=*/false, media);
   if (!model)
     return model.takeError();
   if (llvm::Error error = model->checkpoint.checkWeightsFinite())
@@ -106,12 +203,12 @@ llvm::Error runEval(const EvalOptions &options) {
   llvm::Expected<std::vector<int32_t>> prompt = promptIds(options, model->checkpoint);
   if (!prompt)
     return prompt.takeError();
-  gemma::Tensor media;
-  if (!options.images.empty()) {
-    llvm::Expected<gemma::Tensor> images = imageSoftTokens(options, *model, *prompt);
-    if (!images)
-      return images.takeError();
-    media = std::move(*images);
+  gemma::Tensor softTokens;
+  if (media) {
+    llvm::Expected<gemma::Tensor> tokens = mediaSoftTokens(options, *model, *prompt);
+    if (!tokens)
+      return tokens.takeError();
+    softTokens = std::move(*tokens);
   }
   auto forward = model->module->lookupSymbol<mlir::func::FuncOp>("forward");
   gemma::Interpreter interpreter(
@@ -120,7 +217,7 @@ llvm::Error runEval(const EvalOptions &options) {
                       std::string &error) {
     // The prompt is evaluated first and whole: it takes the media; generated ids take none.
     llvm::Expected<gemma::Tensor> logits =
-        interpreter.run(ids, interpreter.position() == 0 ? media : gemma::Tensor());
+        interpreter.run(ids, interpreter.position() == 0 ? softTokens : gemma::Tensor());
     if (!logits) {
       error = llvm::toString(logits.takeError());
       return false;

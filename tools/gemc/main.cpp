@@ -93,6 +93,9 @@ int main(int argc, char **argv) {
   evalCmd->add_option("--image", eval.images,
                       "A PNG or JPEG file for the next run of <|image|> ids in --tokens "
                       "(repeatable; each run must have the image's soft token count)");
+  evalCmd->add_option("--audio", eval.audio,
+                      "A WAV file for the next run of <|audio|> ids in --tokens (repeatable; "
+                      "each run must have the clip's soft token count: one per 40 ms)");
   evalCmd->add_option("--image-tokens", eval.imageTokens,
                       "Soft tokens per image at most: 70, 140, 280, 560 or 1120 (default: the "
                       "checkpoint's processor_config.json, else 280)")

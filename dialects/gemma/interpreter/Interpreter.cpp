@@ -153,6 +153,11 @@ private:
   Tensor visionAttention(VisionAttentionOp op);
   llvm::Expected<Tensor> visionPool(VisionPoolOp op);
   Tensor mediaProjection(MediaProjectionOp op);
+  Tensor plainLinear(LinearOp op);
+  Tensor audioSubsample(AudioSubsampleOp op);
+  Tensor audioFeedForward(AudioFeedForwardOp op);
+  Tensor audioAttention(AudioAttentionOp op);
+  Tensor lightConv(LightConvOp op);
   Tensor layerScalar(LayerScalarOp op);
   Tensor lmHead(LmHeadOp op);
   Tensor add(arith::AddFOp op);
@@ -200,6 +205,11 @@ llvm::Error Interpreter::Frame::execute(Operation &op) {
           .Case([&](VisionAttentionOp o) { return wrap(visionAttention(o)); })
           .Case([&](VisionPoolOp o) { return wrapExpected(visionPool(o)); })
           .Case([&](MediaProjectionOp o) { return wrap(mediaProjection(o)); })
+          .Case([&](LinearOp o) { return wrap(plainLinear(o)); })
+          .Case([&](AudioSubsampleOp o) { return wrap(audioSubsample(o)); })
+          .Case([&](AudioFeedForwardOp o) { return wrap(audioFeedForward(o)); })
+          .Case([&](AudioAttentionOp o) { return wrap(audioAttention(o)); })
+          .Case([&](LightConvOp o) { return wrap(lightConv(o)); })
           .Case([&](LayerScalarOp o) { return wrap(layerScalar(o)); })
           .Case([&](LmHeadOp o) { return wrap(lmHead(o)); })
           .Case([&](arith::AddFOp o) { return wrap(add(o)); })
@@ -556,6 +566,174 @@ Tensor Interpreter::Frame::mediaProjection(MediaProjectionOp op) {
   return linear(x, weight(op.getProjection()));
 }
 
+Tensor Interpreter::Frame::plainLinear(LinearOp op) {
+  Tensor y = linear(tensor(op.getInput()), weight(op.getWeight()));
+  std::vector<float> bias = weightValues(op.getBias());
+  for (int64_t t = 0; !bias.empty() && t < y.rows(); ++t)
+    for (int64_t o = 0; o < y.rowSize(); ++o)
+      y.row(t)[o] += bias[o];
+  return y;
+}
+
+namespace {
+
+/// Channels x time x mel planes of the audio subsampling.
+struct Planes {
+  int64_t channels, time, mels;
+  std::vector<float> data;
+  float at(int64_t c, int64_t t, int64_t f) const {
+    return t < 0 || t >= time || f < 0 || f >= mels ? 0.f : data[(c * time + t) * mels + f];
+  }
+};
+
+/// A 3x3 convolution with stride 2 and zero padding 1, LayerNorm over the channels, ReLU.
+Planes subsampleLayer(const Planes &x, const std::vector<float> &kernel,
+                      const std::vector<float> &gain, double eps) {
+  int64_t out = int64_t(gain.size());
+  Planes y{out, (x.time + 1) / 2, (x.mels + 1) / 2, {}};
+  y.data.resize(size_t(out * y.time * y.mels));
+  std::vector<double> column(out);
+  for (int64_t t = 0; t < y.time; ++t)
+    for (int64_t f = 0; f < y.mels; ++f) {
+      double mean = 0, variance = 0;
+      for (int64_t o = 0; o < out; ++o) {
+        double sum = 0;
+        for (int64_t c = 0; c < x.channels; ++c)
+          for (int64_t a = 0; a < 3; ++a)
+            for (int64_t b = 0; b < 3; ++b)
+              sum += double(kernel[((o * x.channels + c) * 3 + a) * 3 + b]) *
+                     x.at(c, 2 * t + a - 1, 2 * f + b - 1);
+        mean += column[o] = sum;
+      }
+      mean /= double(out);
+      for (int64_t o = 0; o < out; ++o)
+        variance += (column[o] - mean) * (column[o] - mean);
+      double scale = 1.0 / std::sqrt(variance / double(out) + eps);
+      for (int64_t o = 0; o < out; ++o)
+        y.data[(o * y.time + t) * y.mels + f] =
+            float(std::max(0.0, (column[o] - mean) * scale * double(gain[o])));
+    }
+  return y;
+}
+
+float silu(float x) { return float(double(x) / (1.0 + std::exp(-double(x)))); }
+
+} // namespace
+
+Tensor Interpreter::Frame::audioSubsample(AudioSubsampleOp op) {
+  const Tensor &features = tensor(op.getFeatures());
+  double eps = op.getEps().convertToDouble();
+  Planes x{1, features.rows(), features.rowSize(), features.data};
+  x = subsampleLayer(x, weightValues(op.getConv0()), weightValues(op.getNorm0()), eps);
+  x = subsampleLayer(x, weightValues(op.getConv1()), weightValues(op.getNorm1()), eps);
+  Tensor rows({x.time, x.mels * x.channels}); // each row [mel][channel], the channel fastest
+  for (int64_t t = 0; t < x.time; ++t)
+    for (int64_t f = 0; f < x.mels; ++f)
+      for (int64_t c = 0; c < x.channels; ++c)
+        rows.row(t)[f * x.channels + c] = x.at(c, t, f);
+  return linear(rows, weight(op.getProjection()));
+}
+
+Tensor Interpreter::Frame::audioFeedForward(AudioFeedForwardOp op) {
+  const Tensor &x = tensor(op.getInput());
+  double eps = op.getEps().convertToDouble(), residual = op.getResidualWeight().convertToDouble();
+  Tensor y = x;
+  rmsNormInPlace(y.data.data(), int64_t(y.data.size()), y.rowSize(),
+                 weightValues(op.getPreNorm()), eps);
+  y = clippedLinear(y, op.getUp(), op.getClip(), 0);
+  for (float &v : y.data)
+    v = silu(v);
+  y = clippedLinear(y, op.getDown(), op.getClip(), 1);
+  rmsNormInPlace(y.data.data(), int64_t(y.data.size()), y.rowSize(),
+                 weightValues(op.getPostNorm()), eps);
+  for (size_t i = 0; i < y.data.size(); ++i)
+    y.data[i] = float(double(x.data[i]) + residual * double(y.data[i]));
+  return y;
+}
+
+Tensor Interpreter::Frame::audioAttention(AudioAttentionOp op) {
+  const Tensor &x = tensor(op.getInput());
+  int64_t n = x.rows(), width = x.rowSize(), heads = op.getNumHeads(), headDim = width / heads,
+          window = op.getWindow();
+  double cap = op.getLogitCap().convertToDouble();
+  Tensor q = clippedLinear(x, op.getQProj(), op.getClip(), 0);
+  Tensor k = clippedLinear(x, op.getKProj(), op.getClip(), 1);
+  Tensor v = clippedLinear(x, op.getVProj(), op.getClip(), 2);
+  std::vector<float> perDim = weightValues(op.getPerDimScale());
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t i = 0; i < width; ++i) {
+      double softplus = std::log1p(std::exp(double(perDim[i % headDim])));
+      q.row(t)[i] = float(q.row(t)[i] * std::pow(double(headDim), -0.5) / M_LN2 * softplus);
+      k.row(t)[i] = float(k.row(t)[i] * std::log1p(M_E) / M_LN2);
+    }
+  // The relative position embedding of each distance 0 .. window - 1, projected.
+  int64_t half = width / 2;
+  Tensor positions({window, width});
+  for (int64_t d = 0; d < window; ++d)
+    for (int64_t m = 0; m < half; ++m) {
+      double angle = double(d) * std::exp(-double(m) * std::log(1e4) /
+                                          double(std::max<int64_t>(half - 1, 1)));
+      positions.row(d)[m] = float(std::sin(angle));
+      positions.row(d)[half + m] = float(std::cos(angle));
+    }
+  Tensor relative = linear(positions, weight(op.getRelativeKProj()));
+  Tensor out({n, width});
+  std::vector<double> scores(window);
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t h = 0; h < heads; ++h) {
+      const float *query = q.row(t) + h * headDim;
+      int64_t first = std::max<int64_t>(0, t - window + 1);
+      double top = -INFINITY, sum = 0;
+      for (int64_t j = first; j <= t; ++j) {
+        double logit = dot(query, k.row(j) + h * headDim, headDim) +
+                       dot(query, relative.row(t - j) + h * headDim, headDim);
+        top = std::max(top, scores[j - first] = cap * std::tanh(logit / cap));
+      }
+      for (int64_t j = first; j <= t; ++j)
+        sum += scores[j - first] = std::exp(scores[j - first] - top);
+      for (int64_t d = 0; d < headDim; ++d) {
+        double acc = 0;
+        for (int64_t j = first; j <= t; ++j)
+          acc += scores[j - first] * v.row(j)[h * headDim + d];
+        out.row(t)[h * headDim + d] = float(acc / sum);
+      }
+    }
+  return clippedLinear(out, op.getPost(), op.getClip(), 3);
+}
+
+Tensor Interpreter::Frame::lightConv(LightConvOp op) {
+  const Tensor &x = tensor(op.getInput());
+  int64_t n = x.rows(), width = x.rowSize();
+  double eps = op.getEps().convertToDouble();
+  Tensor y = x;
+  rmsNormInPlace(y.data.data(), int64_t(y.data.size()), width, weightValues(op.getPreNorm()), eps);
+  Tensor gated = clippedLinear(y, op.getLinearStart(), op.getClip(), 0);
+  Tensor glu({n, width});
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t i = 0; i < width; ++i)
+      glu.row(t)[i] = float(double(gated.row(t)[i]) /
+                            (1.0 + std::exp(-double(gated.row(t)[width + i]))));
+  std::vector<float> kernel = weightValues(op.getDepthwise()); // [width, 1, K]
+  int64_t taps = int64_t(kernel.size()) / width;
+  Tensor conv({n, width});
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t i = 0; i < width; ++i) {
+      double sum = 0;
+      for (int64_t j = 0; j < taps; ++j)
+        if (int64_t source = t - taps + 1 + j; source >= 0)
+          sum += double(kernel[i * taps + j]) * glu.row(source)[i];
+      conv.row(t)[i] = float(sum);
+    }
+  rmsNormInPlace(conv.data.data(), int64_t(conv.data.size()), width,
+                 weightValues(op.getConvNorm()), eps);
+  for (float &value : conv.data)
+    value = silu(value);
+  Tensor end = clippedLinear(conv, op.getLinearEnd(), op.getClip(), 1);
+  for (size_t i = 0; i < end.data.size(); ++i)
+    end.data[i] += x.data[i];
+  return end;
+}
+
 /// Every id must index a row of each table it is looked up in.
 /// (Media placeholder ids look up no row.)
 static llvm::Error checkTokenIds(Block &body, llvm::ArrayRef<int32_t> ids) {
@@ -591,6 +769,17 @@ llvm::Expected<Tensor> Interpreter::encodeImage(func::FuncOp encoder, WeightLook
   Frame frame(interpreter);
   frame.bind(body.getArgument(0), pixels);
   frame.bind(body.getArgument(1), std::vector<int32_t>(positions.begin(), positions.end()));
+  return frame.run(body);
+}
+
+llvm::Expected<Tensor> Interpreter::encodeAudio(func::FuncOp encoder, WeightLookup weights,
+                                               const Tensor &features) {
+  Block &body = encoder.getBody().front();
+  if (body.getNumArguments() != 1)
+    return makeError("interpreter: encode_audio must take (features)");
+  Interpreter interpreter(encoder, std::move(weights));
+  Frame frame(interpreter);
+  frame.bind(body.getArgument(0), features);
   return frame.run(body);
 }
 

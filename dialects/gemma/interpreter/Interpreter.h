@@ -53,6 +53,10 @@ public:
   static llvm::Expected<Tensor> encodeImage(mlir::func::FuncOp encoder, WeightLookup weights,
                                             const Tensor &pixels,
                                             llvm::ArrayRef<int32_t> positions);
+  /// Evaluates an audio encoder (importAudioEncoder's encode_audio) on one clip's valid log-mel
+  /// frames [T, 128]; returns its soft tokens.
+  static llvm::Expected<Tensor> encodeAudio(mlir::func::FuncOp encoder, WeightLookup weights,
+                                            const Tensor &features);
 
   /// K/V of one layer for every position so far, row-major [position][kv head][head dim].
   struct KvCache {

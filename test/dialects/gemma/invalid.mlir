@@ -1741,3 +1741,31 @@ func.func @media_projection_width(%x: tensor<?x8xf32>) -> tensor<?x6xf32> {
       : (tensor<?x8xf32>, tensor<6x4xbf16>) -> tensor<?x6xf32>
   return %t : tensor<?x6xf32>
 }
+
+// -----
+
+func.func @audio_subsample_projection(%features: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %c0 = gemma.weight "c0" : tensor<4x1x3x3xbf16>
+  %n0 = gemma.weight "n0" : tensor<4xbf16>
+  %c1 = gemma.weight "c1" : tensor<3x4x3x3xbf16>
+  %n1 = gemma.weight "n1" : tensor<3xbf16>
+  %proj = gemma.weight "proj" : tensor<8x9xbf16>
+  // expected-error @+1 {{'gemma.audio_subsample' op projection has shape [8, 9], expected [8, 6]}}
+  %x = gemma.audio_subsample %features conv(%c0, %n0) conv(%c1, %n1), %proj {eps = 1.0e-6 : f64}
+      : (tensor<?x8xf32>, tensor<4x1x3x3xbf16>, tensor<4xbf16>, tensor<3x4x3x3xbf16>,
+         tensor<3xbf16>, tensor<8x9xbf16>) -> tensor<?x8xf32>
+  return %x : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @audio_attention_heads(%x: tensor<?x9xf32>) -> tensor<?x9xf32> {
+  %w = gemma.weight "w" : tensor<9x9xbf16>
+  %s = gemma.weight "s" : tensor<4xbf16>
+  // expected-error @+1 {{'gemma.audio_attention' op width 9 must split into 2 heads}}
+  %a = gemma.audio_attention %x q(%w, %s) k(%w, %w) v(%w) o(%w)
+      {num_heads = 2 : i64, window = 4 : i64, logit_cap = 50.0 : f64}
+      : (tensor<?x9xf32>, tensor<9x9xbf16>, tensor<9x9xbf16>, tensor<9x9xbf16>, tensor<9x9xbf16>,
+         tensor<9x9xbf16>, tensor<4xbf16>) -> tensor<?x9xf32>
+  return %a : tensor<?x9xf32>
+}

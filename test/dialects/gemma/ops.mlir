@@ -320,3 +320,44 @@ func.func @vision_tower(%pixels: tensor<?x12xf32>, %xy: tensor<?x2xi32>) -> tens
       : (tensor<?x8xf32>, tensor<6x8xbf16>) -> tensor<?x6xf32>
   return %t : tensor<?x6xf32>
 }
+
+// The audio tower: 8 mel bins (2 after two stride-2 steps) x 3 channels to width 8, then one
+// conformer layer's steps with 2 heads, a window of 4 keys and a kernel of 3, and output_proj.
+// CHECK-LABEL: func.func @audio_tower
+// CHECK: gemma.audio_subsample %{{.*}} conv(%{{.*}}, %{{.*}}) conv(%{{.*}}, %{{.*}}), %{{.*}} {eps = {{.*}}}
+// CHECK: gemma.audio_feed_forward %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {eps = {{.*}}, residual_weight = 5.000000e-01 : f64}
+// CHECK: gemma.audio_attention %{{.*}} q(%{{.*}}, %{{.*}}) k(%{{.*}}, %{{.*}}) v(%{{.*}}) o(%{{.*}}) {logit_cap = 5.000000e+01 : f64, num_heads = 2 : i64, window = 4 : i64}
+// CHECK: gemma.light_conv %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {eps = {{.*}}}
+// CHECK: gemma.linear %{{.*}}, %{{.*}} bias(%{{.*}})
+func.func @audio_tower(%features: tensor<?x8xf32>) -> tensor<?x6xf32> {
+  %c0 = gemma.weight "c0" : tensor<4x1x3x3xbf16>
+  %n0 = gemma.weight "n0" : tensor<4xbf16>
+  %c1 = gemma.weight "c1" : tensor<3x4x3x3xbf16>
+  %n1 = gemma.weight "n1" : tensor<3xbf16>
+  %proj = gemma.weight "proj" : tensor<8x6xbf16>
+  %x = gemma.audio_subsample %features conv(%c0, %n0) conv(%c1, %n1), %proj {eps = 1.0e-6 : f64}
+      : (tensor<?x8xf32>, tensor<4x1x3x3xbf16>, tensor<4xbf16>, tensor<3x4x3x3xbf16>,
+         tensor<3xbf16>, tensor<8x6xbf16>) -> tensor<?x8xf32>
+  %g = gemma.weight "g" : tensor<8xbf16>
+  %up = gemma.weight "up" : tensor<32x8xbf16>
+  %down = gemma.weight "down" : tensor<8x32xbf16>
+  %f = gemma.audio_feed_forward %x, %g, %up, %down, %g {residual_weight = 0.5 : f64, eps = 1.0e-6 : f64}
+      : (tensor<?x8xf32>, tensor<8xbf16>, tensor<32x8xbf16>, tensor<8x32xbf16>, tensor<8xbf16>)
+      -> tensor<?x8xf32>
+  %w = gemma.weight "w" : tensor<8x8xbf16>
+  %s = gemma.weight "s" : tensor<4xbf16>
+  %a = gemma.audio_attention %f q(%w, %s) k(%w, %w) v(%w) o(%w)
+      {num_heads = 2 : i64, window = 4 : i64, logit_cap = 50.0 : f64}
+      : (tensor<?x8xf32>, tensor<8x8xbf16>, tensor<8x8xbf16>, tensor<8x8xbf16>, tensor<8x8xbf16>,
+         tensor<8x8xbf16>, tensor<4xbf16>) -> tensor<?x8xf32>
+  %start = gemma.weight "start" : tensor<16x8xbf16>
+  %dw = gemma.weight "dw" : tensor<8x1x3xbf16>
+  %c = gemma.light_conv %a, %g, %start, %dw, %g, %w {eps = 1.0e-6 : f64}
+      : (tensor<?x8xf32>, tensor<8xbf16>, tensor<16x8xbf16>, tensor<8x1x3xbf16>, tensor<8xbf16>,
+         tensor<8x8xbf16>) -> tensor<?x8xf32>
+  %out = gemma.weight "out" : tensor<6x8xbf16>
+  %bias = gemma.weight "bias" : tensor<6xbf16>
+  %y = gemma.linear %c, %out bias(%bias)
+      : (tensor<?x8xf32>, tensor<6x8xbf16>, tensor<6xbf16>) -> tensor<?x6xf32>
+  return %y : tensor<?x6xf32>
+}
