@@ -17,14 +17,13 @@ namespace {
 constexpr int64_t kMaxSide = 1 << 14;
 constexpr int64_t kMaxPixels = int64_t(1) << 26;
 
-/// "PNG" or "JPEG" from the file's signature, or null.
-const char *imageKind(const uint8_t *data, size_t size) {
-  static const uint8_t png[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-  if (size >= 8 && std::memcmp(data, png, 8) == 0)
-    return "PNG";
-  if (size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF)
-    return "JPEG";
-  return nullptr;
+bool isPng(const uint8_t *data, size_t size) {
+  static const uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  return size >= 8 && std::memcmp(data, signature, 8) == 0;
+}
+
+bool isJpeg(const uint8_t *data, size_t size) {
+  return size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF;
 }
 
 } // namespace
@@ -42,13 +41,12 @@ bool checkImageSize(int64_t width, int64_t height, const std::string &name, std:
 
 bool decodeImage(const uint8_t *data, size_t size, const std::string &name, RgbImage &out,
                  std::string &error) {
-  const char *kind = imageKind(data, size);
-  if (!kind) {
-    error = name + ": not a PNG or JPEG file";
-    return false;
-  }
-  return std::string(kind) == "PNG" ? decodePng(data, size, name, out, error)
-                                    : decodeJpeg(data, size, name, out, error);
+  if (isPng(data, size))
+    return decodePng(data, size, name, out, error);
+  if (isJpeg(data, size))
+    return decodeJpeg(data, size, name, out, error);
+  error = name + ": not a PNG or JPEG file";
+  return false;
 }
 
 ImageSize visionTargetSize(int64_t height, int64_t width, const VisionGeometry &geometry) {
@@ -149,25 +147,26 @@ void resizeAxis(const uint8_t *in, uint8_t *out, int64_t lines, int64_t lineStep
     }
 }
 
+/// One pass of the resize: rows to `size` columns (horizontal) or columns to `size` rows.
+RgbImage resizePass(const RgbImage &in, int64_t size, bool horizontal) {
+  RgbImage out{horizontal ? size : in.width, horizontal ? in.height : size, {}};
+  out.pixels.resize(size_t(out.width * out.height * 3));
+  if (horizontal) // lines are rows
+    resizeAxis(in.pixels.data(), out.pixels.data(), in.height, in.width * 3, out.width * 3, 3,
+               bicubicTaps(in.width, size));
+  else // lines are columns
+    resizeAxis(in.pixels.data(), out.pixels.data(), in.width, 3, 3, in.width * 3,
+               bicubicTaps(in.height, size));
+  return out;
+}
+
 } // namespace
 
 RgbImage resizeBicubic(const RgbImage &image, ImageSize size) {
-  RgbImage current = image;
-  if (size.width != current.width) { // horizontal: lines are rows
-    RgbImage next{size.width, current.height, {}};
-    next.pixels.resize(size_t(next.width * next.height * 3));
-    resizeAxis(current.pixels.data(), next.pixels.data(), current.height, current.width * 3,
-               next.width * 3, 3, bicubicTaps(current.width, size.width));
-    current = std::move(next);
-  }
-  if (size.height != current.height) { // vertical: lines are columns
-    RgbImage next{current.width, size.height, {}};
-    next.pixels.resize(size_t(next.width * next.height * 3));
-    resizeAxis(current.pixels.data(), next.pixels.data(), current.width, 3, 3, current.width * 3,
-               bicubicTaps(current.height, size.height));
-    current = std::move(next);
-  }
-  return current;
+  if (size.width == image.width) // Transformers skips a pass whose size does not change
+    return size.height == image.height ? image : resizePass(image, size.height, false);
+  RgbImage wide = resizePass(image, size.width, true);
+  return size.height == wide.height ? wide : resizePass(wide, size.height, false);
 }
 
 ImagePatches patchify(const RgbImage &image, int64_t patchSize) {
