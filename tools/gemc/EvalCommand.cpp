@@ -23,11 +23,12 @@ struct MediaInputs {
   const char *flag, *kind;
   const std::vector<std::string> &files;
   int32_t placeholder;
+  bool image; // else audio
 };
 
 std::vector<MediaInputs> mediaInputs(const EvalOptions &options, const MediaConfig &media) {
-  return {{"--image", "image", options.images, int32_t(media.imageTokenId)},
-          {"--audio", "audio", options.audio, int32_t(media.audioTokenId)}};
+  return {{"--image", "image", options.images, int32_t(media.imageTokenId), true},
+          {"--audio", "audio", options.audio, int32_t(media.audioTokenId), false}};
 }
 
 /// The prompt of --tokens: ids in the vocabulary, and the placeholder ids of the media given.
@@ -140,11 +141,11 @@ llvm::Expected<std::vector<gemma::Tensor>> encodeAudio(const EvalOptions &option
 /// Checks that the tower of `input` exists (and can run as the checkpoint asks).
 llvm::Error checkTower(const MediaInputs &input, const Checkpoint &checkpoint) {
   const MediaConfig &media = checkpoint.media();
-  bool image = std::string(input.kind) == "image";
-  if (image ? !media.vision : !media.audio)
+  const char *tower = input.image ? "vision" : "audio";
+  if (input.image ? !media.vision : !media.audio)
     return makeError("{}: {} has no {} tower (its config.json has no {}_config)", input.flag,
-                     checkpoint.dir(), image ? "vision" : "audio", image ? "vision" : "audio");
-  if (image && checkpoint.config().useBidirectionalAttention == "vision")
+                     checkpoint.dir(), tower, tower);
+  if (input.image && checkpoint.config().useBidirectionalAttention == "vision")
     return makeError("--image: {} asks for bidirectional attention among an image's tokens "
                      "(text_config.use_bidirectional_attention \"vision\", as 26B and 31B do), "
                      "which gemc does not do yet",
@@ -164,8 +165,7 @@ llvm::Expected<gemma::Tensor> mediaSoftTokens(const EvalOptions &options, const 
     if (llvm::Error error = checkTower(input, checkpoint))
       return error;
     llvm::Expected<std::vector<gemma::Tensor>> tokens =
-        std::string(input.kind) == "image" ? encodeImages(options, model)
-                                           : encodeAudio(options, model);
+        input.image ? encodeImages(options, model) : encodeAudio(options, model);
     if (!tokens)
       return tokens.takeError();
     std::vector<MediaTokens> counts;
