@@ -258,7 +258,15 @@ std::unique_ptr<MappedArtifact> MappedArtifact::open(const std::string &path,
   struct stat info;
   std::unique_ptr<MappedArtifact> artifact(new MappedArtifact());
   artifact->path_ = path;
-  if (fstat(fd, &info) != 0 || info.st_size <= 0) {
+  bool readable = fstat(fd, &info) == 0;
+  if (readable && S_ISDIR(info.st_mode)) {
+    error = formatMessage("%s: is a directory, not an artifact (gemc compile DIR -o FILE.gemc "
+                          "makes one from a checkpoint directory)",
+                          path.c_str());
+    ::close(fd);
+    return nullptr;
+  }
+  if (!readable || info.st_size <= 0) {
     error = formatMessage("%s: empty or unreadable file", path.c_str());
     ::close(fd);
     return nullptr;
