@@ -13,6 +13,7 @@
 #   %compare_tensor     test/scripts/compare_tensor.py: a float32 file against (rows of) a reference
 #   %check_quant        test/scripts/check_quant.py: quantized artifacts against gemc eval --quant
 #   %check_explore      test/scripts/check_explore.py: a quant-explore report recomputed with numpy
+#   %eval_media_case    test/scripts/eval_media_case.py: gemc eval on a multimodal case against its logits
 #   %examples           examples/ (programs that use gemc's outputs)
 #   %cc                 a C compiler for them (with the sanitizers of this build)
 import os
@@ -43,7 +44,7 @@ config.substitutions.append(
 config.substitutions.append(
     ("%decode_ids", python + " " + os.path.join(config.gemc_src_root, "test", "scripts", "decode_ids.py")))
 for script in ("encode_ids", "dequantize_ckpt", "compare_dumps", "compare_tensor", "check_quant",
-               "check_explore"):
+               "check_explore", "eval_media_case"):
     config.substitutions.append(
         ("%" + script, python + " " + os.path.join(config.gemc_src_root, "test", "scripts", script + ".py")))
 config.substitutions.append(("%examples", os.path.join(config.gemc_src_root, "examples")))
