@@ -200,6 +200,16 @@ bool preprocessImage(const uint8_t *data, size_t size, const std::string &name,
   if (!decodeImage(data, size, name, image, error))
     return false;
   ImageSize target = visionTargetSize(image.height, image.width, geometry);
+  int64_t columns = target.width / geometry.patchSize, rows = target.height / geometry.patchSize;
+  if (std::max(columns, rows) > geometry.positionTableSize) {
+    error = formatMessage("%s: a %lld x %lld image becomes %lld x %lld patches at %lld soft "
+                          "tokens, but the vision tower has positions for %lld per side "
+                          "(vision_config.position_embedding_size)",
+                          name.c_str(), (long long)image.width, (long long)image.height,
+                          (long long)columns, (long long)rows, (long long)geometry.maxSoftTokens,
+                          (long long)geometry.positionTableSize);
+    return false;
+  }
   if (target.height != image.height || target.width != image.width)
     image = resizeBicubic(image, target);
   out = patchify(image, geometry.patchSize);

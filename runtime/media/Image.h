@@ -38,6 +38,8 @@ struct VisionGeometry {
   int64_t patchSize = 16;
   int64_t poolingKernel = 3;
   int64_t maxSoftTokens = 280;
+  /// Positions per axis in the tower's position table: no grid may be wider or taller.
+  int64_t positionTableSize = 10240;
   int64_t side() const { return patchSize * poolingKernel; }
   int64_t maxPatches() const { return maxSoftTokens * poolingKernel * poolingKernel; }
 };
@@ -70,7 +72,8 @@ struct ImagePatches {
 /// Cuts an image whose sides are multiples of `patchSize` into patches.
 ImagePatches patchify(const RgbImage &image, int64_t patchSize);
 
-/// decodeImage, visionTargetSize, resizeBicubic (when the size changes) and patchify.
+/// decodeImage, visionTargetSize, resizeBicubic (when the size changes) and patchify; an
+/// image whose patch grid would outgrow the position table is an error.
 bool preprocessImage(const uint8_t *data, size_t size, const std::string &name,
                      const VisionGeometry &geometry, ImagePatches &out, std::string &error);
 

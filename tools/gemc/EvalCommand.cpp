@@ -77,7 +77,8 @@ llvm::Expected<std::vector<gemma::Tensor>> encodeImages(const EvalOptions &optio
   const Checkpoint &checkpoint = model.checkpoint;
   const VisionConfig &vision = *checkpoint.media().vision;
   VisionGeometry geometry{vision.patchSize, vision.poolingKernel,
-                          options.imageTokens ? options.imageTokens : vision.defaultSoftTokens};
+                          options.imageTokens ? options.imageTokens : vision.defaultSoftTokens,
+                          vision.positionEmbeddingSize};
   mlir::OwningOpRef<mlir::ModuleOp> encoder = importVisionEncoder(*model.context, checkpoint);
   auto encode = encoder->lookupSymbol<mlir::func::FuncOp>("encode_image");
   std::vector<gemma::Tensor> images;

@@ -166,5 +166,22 @@ TEST(ImageTest, BrokenFilesGiveOneClearError) {
                            "side and at most 67108864 pixels");
 }
 
+TEST(ImageTest, GridsBeyondThePositionTableAreRefused) {
+  // image_1.png (300 x 600) is 15 x 33 patches at 70 tokens: a table of 32 positions is short.
+  std::vector<uint8_t> png = refdataBytes("vision-tiny/image_1.png");
+  ImagePatches patches;
+  std::string error;
+  EXPECT_FALSE(
+      preprocessImage(png.data(), png.size(), "tall.png", VisionGeometry{16, 3, 70, 32}, patches,
+                      error));
+  EXPECT_EQ(error, "tall.png: a 300 x 600 image becomes 15 x 33 patches at 70 soft tokens, but "
+                   "the vision tower has positions for 32 per side "
+                   "(vision_config.position_embedding_size)");
+  EXPECT_TRUE(
+      preprocessImage(png.data(), png.size(), "tall.png", VisionGeometry{16, 3, 70, 33}, patches,
+                      error))
+      << error;
+}
+
 } // namespace
 } // namespace gemc
