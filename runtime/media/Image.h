@@ -28,8 +28,9 @@ struct RgbImage {
   std::vector<uint8_t> pixels;
 };
 
-/// Decodes a PNG or JPEG file's bytes to RGB: alpha is dropped, grey is repeated, 16-bit
-/// samples keep their high byte, palettes are expanded. `name` (the file) starts every error.
+/// Decodes a PNG or JPEG file's bytes to RGB as Pillow's convert("RGB") does: alpha is dropped,
+/// grey is repeated, 16-bit samples keep their high byte (16-bit grey without alpha is clipped
+/// to 255), palettes are expanded. `name` (the file) starts every error.
 bool decodeImage(const uint8_t *data, size_t size, const std::string &name, RgbImage &out,
                  std::string &error);
 

@@ -32,6 +32,26 @@ std::string pngFailure() {
   return "corrupt or truncated PNG (" + reason + ")";
 }
 
+/// 16-bit grey without alpha (IHDR color type 0, depth 16): Pillow opens it as mode I;16, and
+/// its convert("RGB") clips each sample to 255 where every other 16-bit PNG keeps the high byte.
+bool isGrey16(const uint8_t *data, size_t size) {
+  return size > 25 && data[24] == 16 && data[25] == 0;
+}
+
+/// A 16-bit grey PNG as Pillow converts it: min(sample, 255), repeated in R, G and B.
+stbi_uc *loadGrey16Clipped(const uint8_t *data, size_t size, int &width, int &height) {
+  int channels = 0;
+  stbi_us *samples = stbi_load_16_from_memory(data, int(size), &width, &height, &channels, 1);
+  if (!samples)
+    return nullptr;
+  size_t count = size_t(width) * height;
+  auto *rgb = static_cast<stbi_uc *>(STBI_MALLOC(count * 3));
+  for (size_t i = 0; rgb && i < count; ++i)
+    rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = stbi_uc(samples[i] < 255 ? samples[i] : 255);
+  stbi_image_free(samples);
+  return rgb;
+}
+
 } // namespace
 
 bool decodePng(const uint8_t *data, size_t size, const std::string &name, RgbImage &out,
@@ -43,7 +63,9 @@ bool decodePng(const uint8_t *data, size_t size, const std::string &name, RgbIma
   }
   if (!checkImageSize(width, height, name, error))
     return false;
-  stbi_uc *pixels = stbi_load_from_memory(data, int(size), &width, &height, &channels, 3);
+  stbi_uc *pixels = isGrey16(data, size)
+                        ? loadGrey16Clipped(data, size, width, height)
+                        : stbi_load_from_memory(data, int(size), &width, &height, &channels, 3);
   if (!pixels) {
     error = name + ": " + pngFailure();
     return false;

@@ -94,7 +94,9 @@ TEST(ImageTest, PngColorTypesBecomeRgbAsPillowConvertsThem) {
   RgbImage rgba = decodedFile("fixtures/images/rgba8.png");
   RgbImage rgb16 = decodedFile("fixtures/images/rgb16.png");
   RgbImage palette = decodedFile("fixtures/images/palette.png");
-  for (const RgbImage *image : {&grey, &rgba, &rgb16, &palette}) {
+  RgbImage grey16 = decodedFile("fixtures/images/grey16.png");
+  RgbImage greyAlpha16 = decodedFile("fixtures/images/la16.png");
+  for (const RgbImage *image : {&grey, &rgba, &rgb16, &palette, &grey16, &greyAlpha16}) {
     ASSERT_EQ(image->width, 4);
     ASSERT_EQ(image->height, 3);
   }
@@ -108,6 +110,10 @@ TEST(ImageTest, PngColorTypesBecomeRgbAsPillowConvertsThem) {
     EXPECT_EQ(pixel(rgba), (std::vector<uint8_t>{v, uint8_t(255 - v), 7})) << i; // alpha dropped
     EXPECT_EQ(pixel(rgb16), (std::vector<uint8_t>{v, v, v})) << i;      // the high byte
     EXPECT_EQ(pixel(palette), (std::vector<uint8_t>(colors[i % 3], colors[i % 3] + 3))) << i;
+    EXPECT_EQ(pixel(greyAlpha16), (std::vector<uint8_t>{v, v, v})) << i; // the high byte
+    // Pillow's I;16 mode: the sample v * 256 + 0x55 clipped to 255.
+    uint8_t clipped = i == 0 ? 0x55 : 255;
+    EXPECT_EQ(pixel(grey16), (std::vector<uint8_t>{clipped, clipped, clipped})) << i;
   }
 }
 
