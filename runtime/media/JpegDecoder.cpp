@@ -2,14 +2,16 @@
 //
 // libjpeg-turbo is the decoder Pillow uses; with Pillow's settings (islow IDCT, fancy
 // upsampling, its YCbCr -> RGB) the pixels are Transformers' exactly. (stb_image's JPEG decoder
-// differs by a level in about 6% of the values.) The aarch64 cross build of gemc-run has no
-// arm64 libjpeg (GEMC_NO_LIBJPEG) and refuses JPEG files.
+// differs by a level in about 6% of the values.) Four-component (CMYK, YCCK) files become RGB
+// as Pillow converts them. The aarch64 cross build of gemc-run has no arm64 libjpeg
+// (GEMC_NO_LIBJPEG) and refuses JPEG files.
 //
 //===----------------------------------------------------------------------===//
 
 #include "runtime/media/ImageDecoders.h"
 
 #ifndef GEMC_NO_LIBJPEG
+#include <algorithm>
 #include <csetjmp>
 #include <cstdio>
 #include <jpeglib.h>
@@ -41,6 +43,23 @@ void warnJpeg(j_common_ptr info, int level) {
     failJpeg(info);
 }
 
+/// (a * b) / 255 rounded, as Pillow's MULDIV255 computes it.
+int mulDiv255(int a, int b) {
+  int t = a * b + 128;
+  return ((t >> 8) + t) >> 8;
+}
+
+/// A row of 4-component pixels as Pillow reads and converts them: it takes every JPEG with four
+/// components for Adobe's inverted CMYK (libjpeg turns YCCK into that CMYK first), then
+/// convert("RGB") makes each channel (255 - k) - (c (255 - k)) / 255 of the inverted values.
+void cmykRowToRgb(const uint8_t *cmyk, int64_t width, uint8_t *rgb) {
+  for (int64_t x = 0; x < width; ++x, cmyk += 4, rgb += 3) {
+    int notBlack = cmyk[3]; // 255 - (255 - stored k)
+    for (int c = 0; c < 3; ++c)
+      rgb[c] = uint8_t(std::clamp(notBlack - mulDiv255(255 - cmyk[c], notBlack), 0, 255));
+  }
+}
+
 } // namespace
 
 bool decodeJpeg(const uint8_t *data, size_t size, const std::string &name, RgbImage &out,
@@ -62,14 +81,23 @@ bool decodeJpeg(const uint8_t *data, size_t size, const std::string &name, RgbIm
     jpeg_destroy_decompress(&info);
     return false;
   }
-  info.out_color_space = JCS_RGB;
+  bool cmyk = info.num_components == 4;
+  info.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
   jpeg_start_decompress(&info);
   out.width = info.output_width;
   out.height = info.output_height;
   out.pixels.resize(size_t(out.width * out.height * 3));
+  // libjpeg's own pool holds the CMYK row: nothing here may own memory across its longjmp.
+  JSAMPARRAY cmykRow =
+      cmyk ? (*info.mem->alloc_sarray)(reinterpret_cast<j_common_ptr>(&info), JPOOL_IMAGE,
+                                       JDIMENSION(out.width * 4), 1)
+           : nullptr;
   while (info.output_scanline < info.output_height) {
-    JSAMPROW row = &out.pixels[size_t(info.output_scanline) * out.width * 3];
+    uint8_t *rgb = &out.pixels[size_t(info.output_scanline) * out.width * 3];
+    JSAMPROW row = cmyk ? cmykRow[0] : rgb;
     jpeg_read_scanlines(&info, &row, 1);
+    if (cmyk)
+      cmykRowToRgb(row, out.width, rgb);
   }
   jpeg_finish_decompress(&info);
   jpeg_destroy_decompress(&info);

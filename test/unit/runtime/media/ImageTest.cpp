@@ -131,8 +131,9 @@ RgbImage readPpm(const std::string &path) {
 }
 
 TEST(ImageTest, JpegDecodesAsPillowDoes) {
-  // libjpeg-turbo with Pillow's settings gives djpeg's pixels (the same library's defaults).
-  for (const char *name : {"baseline-420", "progressive-444"}) {
+  // libjpeg-turbo with Pillow's settings gives djpeg's pixels (the same library's defaults);
+  // a CMYK file gives what Pillow's Image.open(...).convert("RGB") gave.
+  for (const char *name : {"baseline-420", "progressive-444", "cmyk"}) {
     std::string base = std::string("fixtures/images/") + name;
     RgbImage image = decodedFile(base + ".jpg");
     RgbImage expected = readPpm(base + ".ppm");
