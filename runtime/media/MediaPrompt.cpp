@@ -41,4 +41,63 @@ bool checkMediaRuns(const std::vector<int32_t> &ids, int32_t placeholder,
   return true;
 }
 
+namespace {
+
+/// How often `needle` occurs in `text`, not overlapping.
+size_t occurrences(std::string_view text, std::string_view needle) {
+  size_t count = 0;
+  for (size_t at = text.find(needle); at != std::string_view::npos;
+       at = text.find(needle, at + needle.size()))
+    ++count;
+  return count;
+}
+
+void appendFile(const MediaSlot &slot, const MediaTokens &file, std::vector<int32_t> &ids) {
+  ids.push_back(slot.begin);
+  ids.insert(ids.end(), size_t(file.tokens), slot.placeholder);
+  ids.push_back(slot.end);
+}
+
+} // namespace
+
+bool expandMediaPrompt(std::string_view text, int32_t bos, const std::vector<MediaSlot> &slots,
+                       const std::function<std::vector<int32_t>(std::string_view)> &encode,
+                       std::vector<int32_t> &ids, std::string &error) {
+  ids.clear();
+  if (bos >= 0)
+    ids.push_back(bos);
+  std::vector<size_t> next(slots.size(), 0); // per slot: its next file
+  for (size_t k = 0; k < slots.size(); ++k) {
+    const MediaSlot &slot = slots[k];
+    size_t named = occurrences(text, slot.text);
+    if (named == 0) { // every file of this kind goes first
+      for (const MediaTokens &file : slot.files)
+        appendFile(slot, file, ids);
+      next[k] = slot.files.size();
+    } else if (named != slot.files.size()) {
+      error = formatMessage("the prompt has %zu %s but %zu %s file%s %s given with %s: put one "
+                            "%s in the text for each file, or none to have them all before it",
+                            named, slot.text.c_str(), slot.files.size(), slot.kind.c_str(),
+                            slot.files.size() == 1 ? "" : "s",
+                            slot.files.size() == 1 ? "was" : "were", slot.flag.c_str(),
+                            slot.text.c_str());
+      return false;
+    }
+  }
+  while (!text.empty()) {
+    // The earliest slot text left in the prompt, if any.
+    size_t at = std::string_view::npos, which = 0;
+    for (size_t k = 0; k < slots.size(); ++k)
+      if (size_t found = text.find(slots[k].text); found < at)
+        at = found, which = k;
+    std::vector<int32_t> piece = encode(text.substr(0, at));
+    ids.insert(ids.end(), piece.begin(), piece.end());
+    if (at == std::string_view::npos)
+      break;
+    appendFile(slots[which], slots[which].files[next[which]++], ids);
+    text.remove_prefix(at + slots[which].text.size());
+  }
+  return true;
+}
+
 } // namespace gemc

@@ -22,11 +22,12 @@ llvm::Error runCompile(const CompileOptions &options);
 
 struct EvalOptions {
   std::string checkpoint;
-  std::string tokens;
+  std::string prompt; // text, or
+  std::string tokens; // ids
   int64_t generate = 0;
   std::string dumpLogits;
   QuantOptions quant; // run on the values these formats store
-  std::vector<std::string> images; // one per run of the image placeholder id in `tokens`
+  std::vector<std::string> images; // one per <|image|> in `prompt` or run of its id in `tokens`
   std::vector<std::string> audio;  // one per run of the audio placeholder id
   int64_t imageTokens = 0;         // the soft-token budget; 0: the checkpoint's default
 };

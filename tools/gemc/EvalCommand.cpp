@@ -2,6 +2,8 @@
 
 #include "compiler/import/ImportCheckpoint.h"
 #include "dialects/gemma/interpreter/Interpreter.h"
+#include "frontends/TokenizerImport.h"
+#include "runtime/Tokenizer.h"
 #include "runtime/common/Error.h"
 #include "runtime/media/Audio.h"
 #include "runtime/media/Image.h"
@@ -14,26 +16,44 @@
 
 #include <limits>
 #include <map>
+#include <optional>
 
 namespace gemc {
 namespace {
 
-/// One kind of media file given to eval: its flag, files and placeholder id.
+/// One kind of media file given to eval: its flag, files, placeholder id and text, and the ids
+/// the processor puts around its soft tokens.
 struct MediaInputs {
-  const char *flag, *kind;
+  const char *flag, *kind, *text;
   const std::vector<std::string> &files;
   int32_t placeholder;
+  std::optional<int64_t> begin, end;
   bool image; // else audio
 };
 
 std::vector<MediaInputs> mediaInputs(const EvalOptions &options, const MediaConfig &media) {
-  return {{"--image", "image", options.images, int32_t(media.imageTokenId), true},
-          {"--audio", "audio", options.audio, int32_t(media.audioTokenId), false}};
+  return {{"--image", "image", "<|image|>", options.images, int32_t(media.imageTokenId),
+           media.boiTokenId, media.eoiTokenId, true},
+          {"--audio", "audio", "<|audio|>", options.audio, int32_t(media.audioTokenId),
+           media.boaTokenId, media.eoaTokenId, false}};
 }
 
-/// The prompt of --tokens: ids in the vocabulary, and the placeholder ids of the media given.
+/// Each media kind's soft tokens, file by file, by placeholder id.
+using EncodedMedia = std::map<int32_t, std::vector<gemma::Tensor>>;
+
+std::vector<MediaTokens> tokenCounts(const MediaInputs &input, const EncodedMedia &encoded) {
+  std::vector<MediaTokens> counts;
+  auto tokens = encoded.find(input.placeholder);
+  for (size_t i = 0; tokens != encoded.end() && i < tokens->second.size(); ++i)
+    counts.push_back({input.files[i], tokens->second[i].rows()});
+  return counts;
+}
+
+/// The prompt of --tokens: ids in the vocabulary, and runs of the placeholder ids of the media
+/// given, each with its file's soft token count.
 llvm::Expected<std::vector<int32_t>> promptIds(const EvalOptions &options,
-                                               const Checkpoint &checkpoint) {
+                                               const Checkpoint &checkpoint,
+                                               const EncodedMedia &encoded) {
   int64_t vocab = checkpoint.config().vocabSize;
   llvm::Expected<std::vector<int32_t>> ids =
       parseTokenIds(options.tokens, std::numeric_limits<int32_t>::max(), "--tokens");
@@ -53,6 +73,13 @@ llvm::Expected<std::vector<int32_t>> promptIds(const EvalOptions &options,
                        i, input->kind, id, input->kind, input->flag);
     return makeError("--tokens: token id {} (entry {}) is outside the vocabulary [0, {})", id, i,
                      vocab);
+  }
+  for (const MediaInputs &input : inputs) {
+    std::string error;
+    if (!input.files.empty() && !checkMediaRuns(*ids, input.placeholder,
+                                                tokenCounts(input, encoded), "--tokens",
+                                                input.kind, error))
+      return makeError("{}", error);
   }
   return ids;
 }
@@ -154,34 +181,68 @@ llvm::Error checkTower(const MediaInputs &input, const Checkpoint &checkpoint) {
   return llvm::Error::success();
 }
 
-/// The soft tokens of every media file, in the order the prompt's placeholder runs take them;
-/// the runs must have the files' soft token counts.
-llvm::Expected<gemma::Tensor> mediaSoftTokens(const EvalOptions &options, const LoadedModel &model,
-                                              const std::vector<int32_t> &prompt) {
-  const Checkpoint &checkpoint = model.checkpoint;
-  std::map<int32_t, std::vector<gemma::Tensor>> byPlaceholder;
-  for (const MediaInputs &input : mediaInputs(options, checkpoint.media())) {
+/// The soft tokens of every media file given, by the interpreter.
+llvm::Expected<EncodedMedia> encodeMedia(const EvalOptions &options, const LoadedModel &model) {
+  EncodedMedia encoded;
+  for (const MediaInputs &input : mediaInputs(options, model.checkpoint.media())) {
     if (input.files.empty())
       continue;
-    if (llvm::Error error = checkTower(input, checkpoint))
+    if (llvm::Error error = checkTower(input, model.checkpoint))
       return error;
     llvm::Expected<std::vector<gemma::Tensor>> tokens =
         input.image ? encodeImages(options, model) : encodeAudio(options, model);
     if (!tokens)
       return tokens.takeError();
-    std::vector<MediaTokens> counts;
-    for (size_t i = 0; i < tokens->size(); ++i)
-      counts.push_back({input.files[i], (*tokens)[i].rows()});
-    std::string error;
-    if (!checkMediaRuns(prompt, input.placeholder, counts, "--tokens", input.kind, error))
-      return makeError("{}", error);
-    byPlaceholder[input.placeholder] = std::move(*tokens);
+    encoded[input.placeholder] = std::move(*tokens);
   }
-  gemma::Tensor all({0, checkpoint.config().hiddenSize});
+  return encoded;
+}
+
+/// The ids of -p as the processor expands them, with the checkpoint's tokenizer: a <bos>,
+/// then the text, each media text in it (<|image|>) taking the next file's soft tokens.
+llvm::Expected<std::vector<int32_t>> expandedPromptIds(const EvalOptions &options,
+                                                       const Checkpoint &checkpoint,
+                                                       const EncodedMedia &encoded) {
+  llvm::Expected<std::string> model = importTokenizer(checkpoint.dir());
+  if (!model)
+    return model.takeError();
+  std::string error;
+  std::unique_ptr<Tokenizer> tokenizer = Tokenizer::load(*model, error);
+  if (!tokenizer)
+    return makeError("{}: {}", checkpoint.dir(), error);
+  int32_t bos = tokenizer->find("<bos>");
+  if (bos < 0)
+    return makeError("{}: the tokenizer has no <bos> token (use --tokens)", checkpoint.dir());
+  std::vector<MediaSlot> slots;
+  for (const MediaInputs &input : mediaInputs(options, checkpoint.media())) {
+    bool named = options.prompt.find(input.text) != std::string::npos;
+    bool tower = input.image ? checkpoint.media().vision.has_value()
+                             : checkpoint.media().audio.has_value();
+    if (input.files.empty() && (!named || !tower)) // without a tower the text is just text
+      continue;
+    if (!input.begin || !input.end)
+      return makeError("-p: {}'s config.json has no ids for the markers around {} soft tokens "
+                       "(boi_token_id/eoi_token_id, boa_token_id/eoa_token_id): give the "
+                       "expanded ids with --tokens",
+                       checkpoint.dir(), input.kind);
+    slots.push_back({input.text, input.kind, input.flag, input.placeholder,
+                     int32_t(*input.begin), int32_t(*input.end), tokenCounts(input, encoded)});
+  }
+  std::vector<int32_t> ids;
+  auto encode = [&](std::string_view text) { return tokenizer->encode(text); };
+  if (!expandMediaPrompt(options.prompt, bos, slots, encode, ids, error))
+    return makeError("-p: {}", error);
+  return ids;
+}
+
+/// The soft tokens of every media file, in the order the prompt's placeholder runs take them.
+gemma::Tensor mergeSoftTokens(const std::vector<int32_t> &prompt, const EncodedMedia &encoded,
+                              int64_t hidden) {
+  gemma::Tensor all({0, hidden});
   std::map<int32_t, size_t> next;
   for (size_t i = 0; i < prompt.size(); ++i) {
-    auto files = byPlaceholder.find(prompt[i]);
-    if (files == byPlaceholder.end() || (i > 0 && prompt[i - 1] == prompt[i]))
+    auto files = encoded.find(prompt[i]);
+    if (files == encoded.end() || (i > 0 && prompt[i - 1] == prompt[i]))
       continue; // not the first id of a run
     const gemma::Tensor &tokens = files->second[next[prompt[i]]++];
     all.data.insert(all.data.end(), tokens.data.begin(), tokens.data.end());
@@ -200,17 +261,19 @@ llvm::Error runEval(const EvalOptions &options) {
     return model.takeError();
   if (llvm::Error error = model->checkpoint.checkWeightsFinite())
     return error;
-  int64_t vocab = model->checkpoint.config().vocabSize;
-  llvm::Expected<std::vector<int32_t>> prompt = promptIds(options, model->checkpoint);
+  const Checkpoint &checkpoint = model->checkpoint;
+  int64_t vocab = checkpoint.config().vocabSize;
+  llvm::Expected<EncodedMedia> encoded = encodeMedia(options, *model);
+  if (!encoded)
+    return encoded.takeError();
+  llvm::Expected<std::vector<int32_t>> prompt =
+      options.prompt.empty() ? promptIds(options, checkpoint, *encoded)
+                             : expandedPromptIds(options, checkpoint, *encoded);
   if (!prompt)
     return prompt.takeError();
   gemma::Tensor softTokens;
-  if (media) {
-    llvm::Expected<gemma::Tensor> tokens = mediaSoftTokens(options, *model, *prompt);
-    if (!tokens)
-      return tokens.takeError();
-    softTokens = std::move(*tokens);
-  }
+  if (!encoded->empty())
+    softTokens = mergeSoftTokens(*prompt, *encoded, checkpoint.config().hiddenSize);
   auto forward = model->module->lookupSymbol<mlir::func::FuncOp>("forward");
   gemma::Interpreter interpreter(
       forward, [&](llvm::StringRef name) { return viewOf(model->checkpoint.find(name)); });

@@ -7,10 +7,19 @@
 
 namespace {
 
-void addGenerationOptions(CLI::App *command, std::string &tokens, int64_t &generate,
-                          std::string &dumpLogits) {
-  command->add_option("--tokens", tokens, "Prompt token ids, comma-separated (no BOS added)")
-      ->required();
+void addGenerationOptions(CLI::App *command, std::string &prompt, std::string &tokens,
+                          int64_t &generate, std::string &dumpLogits) {
+  CLI::Option *text = command->add_option(
+      "-p,--prompt", prompt,
+      "Prompt text (a <bos> is put first); each <|image|> or <|audio|> in it takes the next "
+      "--image or --audio file, and files the text does not name go before it");
+  CLI::Option *ids =
+      command->add_option("--tokens", tokens, "Prompt token ids, comma-separated (no BOS added)");
+  text->excludes(ids);
+  command->callback([text, ids] {
+    if (!text->count() && !ids->count())
+      throw CLI::RequiredError("-p or --tokens");
+  });
   command->add_option("-n", generate, "Tokens to generate greedily")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
@@ -88,14 +97,16 @@ int main(int argc, char **argv) {
   CLI::App *evalCmd = app.add_subcommand(
       "eval", "Run a checkpoint in the reference interpreter (greedy decoding)");
   evalCmd->add_option("checkpoint", eval.checkpoint, "Checkpoint directory")->required();
-  addGenerationOptions(evalCmd, eval.tokens, eval.generate, eval.dumpLogits);
+  addGenerationOptions(evalCmd, eval.prompt, eval.tokens, eval.generate, eval.dumpLogits);
   addQuantOptions(evalCmd, eval.quant, "Evaluate");
   evalCmd->add_option("--image", eval.images,
-                      "A PNG or JPEG file for the next run of <|image|> ids in --tokens "
-                      "(repeatable; each run must have the image's soft token count)");
+                      "A PNG or JPEG file for the next <|image|> in -p, or run of <|image|> "
+                      "ids in --tokens (repeatable; each run must have the image's soft token "
+                      "count)");
   evalCmd->add_option("--audio", eval.audio,
-                      "A WAV file for the next run of <|audio|> ids in --tokens (repeatable; "
-                      "each run must have the clip's soft token count: one per 40 ms)");
+                      "A WAV file for the next <|audio|> in -p, or run of <|audio|> ids in "
+                      "--tokens (repeatable; each run must have the clip's soft token count: "
+                      "one per 40 ms)");
   evalCmd->add_option("--image-tokens", eval.imageTokens,
                       "Soft tokens per image at most: 70, 140, 280, 560 or 1120 (default: the "
                       "checkpoint's processor_config.json, else 280)")
