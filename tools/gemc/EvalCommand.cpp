@@ -2,7 +2,6 @@
 
 #include "compiler/import/ImportCheckpoint.h"
 #include "dialects/gemma/interpreter/Interpreter.h"
-#include "frontends/TokenizerImport.h"
 #include "runtime/Tokenizer.h"
 #include "runtime/common/Error.h"
 #include "runtime/media/Audio.h"
@@ -28,14 +27,15 @@ struct MediaInputs {
   const std::vector<std::string> &files;
   int32_t placeholder;
   std::optional<int64_t> begin, end;
-  bool image; // else audio
+  bool image;    // else audio
+  bool hasTower; // the checkpoint has the tower that reads this kind
 };
 
 std::vector<MediaInputs> mediaInputs(const EvalOptions &options, const MediaConfig &media) {
   return {{"--image", "image", "<|image|>", options.images, int32_t(media.imageTokenId),
-           media.boiTokenId, media.eoiTokenId, true},
+           media.boiTokenId, media.eoiTokenId, true, media.vision.has_value()},
           {"--audio", "audio", "<|audio|>", options.audio, int32_t(media.audioTokenId),
-           media.boaTokenId, media.eoaTokenId, false}};
+           media.boaTokenId, media.eoaTokenId, false, media.audio.has_value()}};
 }
 
 /// Each media kind's soft tokens, file by file, by placeholder id.
@@ -168,9 +168,8 @@ llvm::Expected<std::vector<gemma::Tensor>> encodeAudio(const EvalOptions &option
 
 /// Checks that the tower of `input` exists (and can run as the checkpoint asks).
 llvm::Error checkTower(const MediaInputs &input, const Checkpoint &checkpoint) {
-  const MediaConfig &media = checkpoint.media();
   const char *tower = input.image ? "vision" : "audio";
-  if (input.image ? !media.vision : !media.audio)
+  if (!input.hasTower)
     return makeError("{}: {} has no {} tower (its config.json has no {}_config)", input.flag,
                      checkpoint.dir(), tower, tower);
   if (input.image && checkpoint.config().useBidirectionalAttention == "vision")
@@ -203,22 +202,16 @@ llvm::Expected<EncodedMedia> encodeMedia(const EvalOptions &options, const Loade
 llvm::Expected<std::vector<int32_t>> expandedPromptIds(const EvalOptions &options,
                                                        const Checkpoint &checkpoint,
                                                        const EncodedMedia &encoded) {
-  llvm::Expected<std::string> model = importTokenizer(checkpoint.dir());
-  if (!model)
-    return model.takeError();
-  std::string error;
-  std::unique_ptr<Tokenizer> tokenizer = Tokenizer::load(*model, error);
+  llvm::Expected<std::unique_ptr<Tokenizer>> tokenizer = loadTokenizer(checkpoint.dir());
   if (!tokenizer)
-    return makeError("{}: {}", checkpoint.dir(), error);
-  int32_t bos = tokenizer->find("<bos>");
+    return tokenizer.takeError();
+  int32_t bos = (*tokenizer)->find("<bos>");
   if (bos < 0)
     return makeError("{}: the tokenizer has no <bos> token (use --tokens)", checkpoint.dir());
   std::vector<MediaSlot> slots;
   for (const MediaInputs &input : mediaInputs(options, checkpoint.media())) {
     bool named = options.prompt.find(input.text) != std::string::npos;
-    bool tower = input.image ? checkpoint.media().vision.has_value()
-                             : checkpoint.media().audio.has_value();
-    if (input.files.empty() && (!named || !tower)) // without a tower the text is just text
+    if (input.files.empty() && (!named || !input.hasTower)) // without a tower: just text
       continue;
     if (!input.begin || !input.end)
       return makeError("-p: {}'s config.json has no ids for the markers around {} soft tokens "
@@ -229,7 +222,8 @@ llvm::Expected<std::vector<int32_t>> expandedPromptIds(const EvalOptions &option
                      int32_t(*input.begin), int32_t(*input.end), tokenCounts(input, encoded)});
   }
   std::vector<int32_t> ids;
-  auto encode = [&](std::string_view text) { return tokenizer->encode(text); };
+  std::string error;
+  auto encode = [&](std::string_view text) { return (*tokenizer)->encode(text); };
   if (!expandMediaPrompt(options.prompt, bos, slots, encode, ids, error))
     return makeError("-p: {}", error);
   return ids;
